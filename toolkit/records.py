@@ -1,0 +1,95 @@
+"""The record shapes every stage passes along: segments, beads, alignments."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+ORIGINS = ("aligned", "mt", "human")
+KINDS = ("sentence", "heading")
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One sentence (or heading) of a document.
+
+    ``text`` is exactly as the user wrote it (traditional script stays
+    traditional); ``norm`` is the form used for matching only (simplified
+    script, folded whitespace). ``speaker`` is set on the first sentence of a
+    speaker's turn when the source carried a label such as ``Sam Altman:``;
+    the label itself stays in ``text``.
+    """
+
+    index: int
+    text: str
+    norm: str
+    lang: str
+    speaker: str | None = None
+    kind: str = "sentence"
+    paragraph: int = 0
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown segment kind {self.kind!r}; expected one of {KINDS}")
+        if self.lang not in ("zh", "en"):
+            raise ValueError(f"unknown language {self.lang!r}; expected 'zh' or 'en'")
+
+
+@dataclass(frozen=True)
+class Document:
+    """A named, segmented document in one language."""
+
+    name: str
+    lang: str
+    segments: tuple[Segment, ...]
+    script: str = ""  # for zh: "simplified" or "traditional" as detected in the input
+
+    def __len__(self) -> int:
+        return len(self.segments)
+
+    def texts(self) -> list[str]:
+        return [s.text for s in self.segments]
+
+    def norms(self) -> list[str]:
+        return [s.norm for s in self.segments]
+
+
+@dataclass(frozen=True)
+class Bead:
+    """A group of Chinese sentences paired with a group of English sentences.
+
+    Indices are 0-based and contiguous on each side; one side may be empty
+    (an omission: 1-0 or 0-1). ``score`` is the aligner's confidence in [0, 1]
+    (0 for omissions). ``origin`` says who made the pair: the aligner, machine
+    translation (``mt``, the English side is ``mt_text``) or a human reviewer.
+    """
+
+    zh: tuple[int, ...]
+    en: tuple[int, ...]
+    score: float = 0.0
+    origin: str = "aligned"
+    mt_text: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.zh and not self.en:
+            raise ValueError("a bead needs at least one sentence on one side")
+        for side in (self.zh, self.en):
+            if list(side) != list(range(side[0], side[0] + len(side))) if side else False:
+                raise ValueError(f"bead indices must be contiguous and ascending: {side}")
+        if self.origin not in ORIGINS:
+            raise ValueError(f"unknown origin {self.origin!r}; expected one of {ORIGINS}")
+
+    @property
+    def kind(self) -> str:
+        """The bead type, e.g. ``"1-2"`` or ``"0-1"``."""
+        return f"{len(self.zh)}-{len(self.en)}"
+
+
+@dataclass(frozen=True)
+class Alignment:
+    """An aligned document pair: both segmented sides and the beads between them."""
+
+    name: str
+    zh: Document
+    en: Document
+    beads: tuple[Bead, ...]
+    signature: dict = field(default_factory=dict)
