@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 ORIGINS = ("aligned", "mt", "human")
-KINDS = ("sentence", "heading")
+KINDS = ("sentence", "heading", "note")  # note: [APPLAUSE], editor notes
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ class Bead:
         if not self.zh and not self.en:
             raise ValueError("a bead needs at least one sentence on one side")
         for side in (self.zh, self.en):
-            if list(side) != list(range(side[0], side[0] + len(side))) if side else False:
+            if side and list(side) != list(range(side[0], side[0] + len(side))):
                 raise ValueError(f"bead indices must be contiguous and ascending: {side}")
         if self.origin not in ORIGINS:
             raise ValueError(f"unknown origin {self.origin!r}; expected one of {ORIGINS}")
