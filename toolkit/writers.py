@@ -1,0 +1,397 @@
+"""Output formats of an :class:`~toolkit.records.Alignment`, and readers for them.
+
+Every format puts the Chinese side first. Formats:
+
+- ``.align``: vecalign beads, one per line, ``[0, 1]:[0]:0.8123`` (0-based
+  indices, ``[]`` for an empty side). Gold files without a score are read too.
+- ``.zh.txt`` / ``.en.txt``: one segment per line; the indices refer to these lines.
+- ``.jsonl``: one bead per line with its texts and metadata, for review tools.
+- ``.tmx``: TMX 1.4b translation memory for CAT tools.
+- ``.signature.json``: how the alignment was made, so it can be reproduced.
+
+Bead numbers (JSONL ``id``, TMX ``tuid``) are 1-based, matching the line
+number of the bead in the ``.align`` file. Every file is written atomically.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from toolkit import __version__
+from toolkit.atomic import atomic_write_text, atomic_writer
+from toolkit.errors import FormatError, InputError, ToolkitError
+from toolkit.records import Alignment, Bead, Document, Segment
+
+SCORE_DECIMALS = 4
+TMX_CREATION_TOOL = "bitext"
+ZH_JOINER = ""  # Chinese sentences are written without spaces between them
+EN_JOINER = " "
+JSONL_KEYS = ("id", "zh_ids", "en_ids", "zh", "en", "score", "type", "origin", "speaker", "kind", "mt")
+
+# ---------------------------------------------------------------------------
+# vecalign bead format
+
+_INDEX_LIST = r"\[\s*((?:\d+\s*(?:,\s*\d+\s*)*)?)\]"
+_SCORE = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
+_BEAD_LINE = re.compile(rf"^\s*{_INDEX_LIST}\s*:\s*{_INDEX_LIST}\s*(?::\s*({_SCORE})\s*)?$")
+
+
+def format_bead(bead: Bead) -> str:
+    """``Bead((0, 1), (0,), 0.81234)`` -> ``"[0, 1]:[0]:0.8123"``; an empty side is ``[]``."""
+    zh = ", ".join(str(i) for i in bead.zh)
+    en = ", ".join(str(i) for i in bead.en)
+    return f"[{zh}]:[{en}]:{bead.score:.{SCORE_DECIMALS}f}"
+
+
+def parse_bead(line: str) -> Bead:
+    """Parse one ``.align`` line; the score is optional (gold files have none, score 0.0).
+
+    Spaces are optional: ``[0,1]:[0]`` and ``[0, 1]:[0]:0.8123`` both parse.
+    Raises FormatError on anything else, including non-contiguous indices.
+    """
+    match = _BEAD_LINE.match(line)
+    if match is None:
+        raise FormatError(
+            f"not a bead: {line.strip()[:80]!r}",
+            "expected '[zh ids]:[en ids]' with an optional ':score', e.g. '[0, 1]:[0]:0.8123'",
+        )
+    zh_text, en_text, score_text = match.groups()
+    zh = tuple(int(i) for i in zh_text.split(",")) if zh_text else ()
+    en = tuple(int(i) for i in en_text.split(",")) if en_text else ()
+    try:
+        return Bead(zh=zh, en=en, score=float(score_text) if score_text else 0.0)
+    except ValueError as exc:
+        raise FormatError(f"bad bead {line.strip()[:80]!r}: {exc}", "fix or remove this line") from exc
+
+
+def write_align(path: str | Path, beads: Iterable[Bead]) -> None:
+    """Write beads one per line in vecalign format (origin and mt text are not kept)."""
+    atomic_write_text(path, "".join(format_bead(bead) + "\n" for bead in beads))
+
+
+def read_align(path: str | Path) -> list[Bead]:
+    """Read a ``.align`` file (ours, vecalign's or a gold file); blank lines are skipped."""
+    path = Path(path)
+    beads = []
+    for number, line in enumerate(_read_text(path).splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            beads.append(parse_bead(line))
+        except FormatError as exc:
+            raise FormatError(f"{path}, line {number}: {exc.message}", exc.hint) from exc
+    return beads
+
+
+# ---------------------------------------------------------------------------
+# plain sentences
+
+# Everything str.splitlines() breaks on, so a reader splitting lines any way
+# gets back exactly one line per segment.
+_LINE_BREAKS = re.compile("\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
+def _one_line(text: str) -> str:
+    return _LINE_BREAKS.sub(" ", text)
+
+
+def write_sentences(path: str | Path, document: Document) -> None:
+    """Write one segment text per line, so line ``i`` (0-based) is segment ``i``.
+
+    Line breaks inside a text become spaces.
+    """
+    with atomic_writer(path) as handle:
+        for segment in document.segments:
+            handle.write(_one_line(segment.text) + "\n")
+
+
+# ---------------------------------------------------------------------------
+# shared helpers for the text-bearing formats
+
+
+def _side(document: Document, ids: Sequence[int], bead_number: int) -> list[Segment]:
+    for i in ids:
+        if not 0 <= i < len(document.segments):
+            raise ToolkitError(
+                f"bead {bead_number} refers to {document.lang} sentence {i}, but "
+                f"{document.name!r} has {len(document.segments)} sentences",
+                "the beads do not belong to this document pair; re-run the alignment",
+            )
+    return [document.segments[i] for i in ids]
+
+
+def _bead_speaker(zh: list[Segment], en: list[Segment]) -> str | None:
+    for segment in (*zh, *en):
+        if segment.speaker:
+            return segment.speaker
+    return None
+
+
+def _bead_kind(zh: list[Segment], en: list[Segment]) -> str:
+    """The kind shared by all segments of the zh side (the en side for a 0-n bead).
+
+    A side mixing kinds (a heading glued to a sentence) counts as "sentence".
+    """
+    kinds = {segment.kind for segment in (zh or en)}
+    return kinds.pop() if len(kinds) == 1 else "sentence"
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise InputError(f"{path} does not exist", "check the path") from exc
+    except UnicodeDecodeError as exc:
+        raise FormatError(f"{path} is not UTF-8 text", "re-save it as UTF-8") from exc
+
+
+# ---------------------------------------------------------------------------
+# JSONL
+
+
+def bead_records(alignment: Alignment) -> list[dict]:
+    """One dict per bead with the keys of :data:`JSONL_KEYS` (what ``write_jsonl`` writes)."""
+    records = []
+    for number, bead in enumerate(alignment.beads, start=1):
+        zh = _side(alignment.zh, bead.zh, number)
+        en = _side(alignment.en, bead.en, number)
+        records.append(
+            {
+                "id": number,
+                "zh_ids": list(bead.zh),
+                "en_ids": list(bead.en),
+                "zh": ZH_JOINER.join(s.text for s in zh),
+                "en": EN_JOINER.join(s.text for s in en),
+                "score": bead.score,
+                "type": bead.kind,
+                "origin": bead.origin,
+                "speaker": _bead_speaker(zh, en),
+                "kind": _bead_kind(zh, en),
+                "mt": bead.mt_text,
+            }
+        )
+    return records
+
+
+def write_jsonl(path: str | Path, alignment: Alignment) -> None:
+    """Write one JSON object per bead (UTF-8, not ASCII-escaped); keys in :data:`JSONL_KEYS`."""
+    with atomic_writer(path) as handle:
+        for record in bead_records(alignment):
+            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+def read_jsonl(path: str | Path) -> list[dict]:
+    """Read the records written by :func:`write_jsonl`; blank lines are skipped.
+
+    Raises FormatError naming the line if a line is not a JSON object with all
+    of :data:`JSONL_KEYS`.
+    """
+    path = Path(path)
+    records = []
+    for number, line in enumerate(_read_text(path).splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise FormatError(f"{path}, line {number}: not JSON ({exc.msg})", "fix or remove this line") from exc
+        if not isinstance(record, dict):
+            raise FormatError(f"{path}, line {number}: expected a JSON object", "one bead object per line")
+        missing = [key for key in JSONL_KEYS if key not in record]
+        if missing:
+            raise FormatError(
+                f"{path}, line {number}: missing keys {', '.join(missing)}",
+                f"each line needs {', '.join(JSONL_KEYS)}",
+            )
+        records.append(record)
+    return records
+
+
+# ---------------------------------------------------------------------------
+# TMX 1.4b
+
+_XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+# Characters XML 1.0 forbids (C0 controls except tab/LF/CR, lone surrogates, U+FFFE/F).
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# Inline elements whose content is native markup (e.g. RTF codes), not text.
+_TMX_CODE_ELEMENTS = frozenset({"bpt", "ept", "it", "ph", "ut"})
+
+
+def zh_language_tag(document: Document) -> str:
+    """``"zh-TW"`` for a document detected as traditional script, else ``"zh-CN"``."""
+    return "zh-TW" if document.script == "traditional" else "zh-CN"
+
+
+def _clean(text: str) -> str:
+    """Drop XML-illegal characters and fold line breaks into spaces (a seg is one line)."""
+    return _one_line(_XML_ILLEGAL.sub("", text))
+
+
+def _escape_text(text: str) -> str:
+    # ">" too, so a "]]>" in the text cannot end anything.
+    return _clean(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _escape_attr(value: str) -> str:
+    # Tabs would be normalised to spaces by any XML parser; a character reference keeps them.
+    return _escape_text(value).replace('"', "&quot;").replace("'", "&apos;").replace("\t", "&#9;")
+
+
+def _prop(prop_type: str, value: str, indent: str) -> str:
+    return f'{indent}<prop type="{_escape_attr(prop_type)}">{_escape_text(value)}</prop>\n'
+
+
+def _tuv(lang: str, text: str) -> str:
+    return f'      <tuv xml:lang="{_escape_attr(lang)}"><seg>{_escape_text(text)}</seg></tuv>\n'
+
+
+def write_tmx(path: str | Path, alignment: Alignment, zh_lang: str | None = None) -> None:
+    """Write the alignment as a TMX 1.4b memory, one ``<tu>`` per bead.
+
+    The Chinese tag is ``zh_lang`` or, by default, :func:`zh_language_tag`; English is
+    ``"en"``. Each tu carries props ``x-origin``, ``x-score``, ``x-bead-type`` and
+    ``x-speaker`` (when known); the header carries the signature as JSON in
+    ``x-signature``. A bead with an empty side gets a tu with just the tuv it has;
+    an ``mt`` bead's English tuv is its ``mt_text``. XML-illegal control characters
+    are dropped and line breaks become spaces.
+    """
+    zh_tag = zh_lang or zh_language_tag(alignment.zh)
+    signature = json.dumps(alignment.signature, sort_keys=True, ensure_ascii=False, default=str)
+    header_attrs = {
+        "creationtool": TMX_CREATION_TOOL,
+        "creationtoolversion": __version__,
+        "segtype": "sentence",
+        "o-tmf": TMX_CREATION_TOOL,
+        "adminlang": "en",
+        "srclang": zh_tag,
+        "datatype": "plaintext",
+    }
+    records = bead_records(alignment)  # validates indices before anything is written
+    with atomic_writer(path) as out:
+        out.write('<?xml version="1.0" encoding="UTF-8"?>\n')
+        out.write('<!DOCTYPE tmx SYSTEM "tmx14.dtd">\n')
+        out.write('<tmx version="1.4">\n')
+        attrs = " ".join(f'{key}="{_escape_attr(value)}"' for key, value in header_attrs.items())
+        out.write(f"  <header {attrs}>\n")
+        out.write(_prop("x-signature", signature, "    "))
+        out.write("  </header>\n  <body>\n")
+        for bead, record in zip(alignment.beads, records):
+            out.write(f'    <tu tuid="{record["id"]}">\n')
+            out.write(_prop("x-origin", bead.origin, "      "))
+            out.write(_prop("x-score", f"{bead.score:.{SCORE_DECIMALS}f}", "      "))
+            out.write(_prop("x-bead-type", bead.kind, "      "))
+            if record["speaker"]:
+                out.write(_prop("x-speaker", record["speaker"], "      "))
+            if bead.zh:
+                out.write(_tuv(zh_tag, record["zh"]))
+            if bead.origin == "mt" and bead.mt_text is not None:
+                out.write(_tuv("en", bead.mt_text))
+            elif bead.en:
+                out.write(_tuv("en", record["en"]))
+            out.write("    </tu>\n")
+        out.write("  </body>\n</tmx>\n")
+
+
+def _seg_text(seg: ET.Element) -> str:
+    """The text of a seg, skipping native codes of inline elements but keeping what follows them."""
+    parts = [seg.text or ""]
+    for child in seg:
+        if child.tag not in _TMX_CODE_ELEMENTS:
+            parts.append(_seg_text(child))
+        parts.append(child.tail or "")
+    return "".join(parts)
+
+
+def read_tmx(path: str | Path) -> list[tuple[str | None, str | None, dict]]:
+    """Read a TMX memory back as ``(zh, en, props)`` per ``<tu>``, in file order.
+
+    A side is None when the tu has no tuv in that language (``xml:lang`` starting
+    with ``zh`` or ``en``, any case; the first tuv of a language wins). ``props``
+    maps each ``<prop type>`` of the tu to its text. Raises FormatError if the
+    file is not XML or not TMX.
+    """
+    path = Path(path)
+    try:
+        root = ET.parse(path).getroot()
+    except FileNotFoundError as exc:
+        raise InputError(f"{path} does not exist", "check the path") from exc
+    except ET.ParseError as exc:
+        raise FormatError(f"{path} is not well-formed XML: {exc}", "is this really a TMX file?") from exc
+    body = root.find("body")
+    if root.tag != "tmx" or body is None:
+        raise FormatError(f"{path} is not a TMX file (root <{root.tag}>)", "expected <tmx> with a <body>")
+    units = []
+    for tu in body.iter("tu"):
+        props = {prop.get("type", ""): prop.text or "" for prop in tu.findall("prop")}
+        sides: dict[str, str] = {}
+        for tuv in tu.findall("tuv"):
+            lang = (tuv.get(_XML_LANG) or tuv.get("lang") or "").lower()
+            seg = tuv.find("seg")
+            side = "zh" if lang.startswith("zh") else "en" if lang.startswith("en") else None
+            if side and seg is not None and side not in sides:
+                sides[side] = _seg_text(seg)
+        units.append((sides.get("zh"), sides.get("en"), props))
+    return units
+
+
+# ---------------------------------------------------------------------------
+# signature and everything at once
+
+
+def write_signature(path: str | Path, signature: dict) -> None:
+    """Write the signature as indented JSON with sorted keys (non-JSON values as strings)."""
+    text = json.dumps(signature, sort_keys=True, indent=2, ensure_ascii=False, default=str)
+    atomic_write_text(path, text + "\n")
+
+
+def read_signature(path: str | Path) -> dict:
+    """Read a signature written by :func:`write_signature`."""
+    path = Path(path)
+    try:
+        signature = json.loads(_read_text(path))
+    except json.JSONDecodeError as exc:
+        raise FormatError(f"{path} is not JSON: {exc.msg}", "a signature is one JSON object") from exc
+    if not isinstance(signature, dict):
+        raise FormatError(f"{path} is not a JSON object", "a signature is one JSON object")
+    return signature
+
+
+def output_paths(out_dir: str | Path, name: str) -> dict[str, Path]:
+    """The files :func:`write_alignment` writes for ``name``, by format."""
+    if not name or name in (".", "..") or "/" in name or "\\" in name:
+        raise ToolkitError(
+            f"alignment name {name!r} cannot be used as a file name",
+            "name the document pair without path separators",
+        )
+    out_dir = Path(out_dir)
+    suffixes = {
+        "align": ".align",
+        "zh": ".zh.txt",
+        "en": ".en.txt",
+        "jsonl": ".jsonl",
+        "tmx": ".tmx",
+        "signature": ".signature.json",
+    }
+    return {key: out_dir / f"{name}{suffix}" for key, suffix in suffixes.items()}
+
+
+def write_alignment(out_dir: str | Path, alignment: Alignment) -> list[Path]:
+    """Write every format for ``alignment`` into ``out_dir`` (created if needed).
+
+    Returns the paths in this order: ``.align``, ``.zh.txt``, ``.en.txt``,
+    ``.jsonl``, ``.tmx``, ``.signature.json``. Each file is replaced atomically,
+    but the set is not: a failure part-way leaves earlier files new and later ones old.
+    """
+    paths = output_paths(out_dir, alignment.name)
+    bead_records(alignment)  # fail on beads that do not fit the documents before writing any file
+    write_align(paths["align"], alignment.beads)
+    write_sentences(paths["zh"], alignment.zh)
+    write_sentences(paths["en"], alignment.en)
+    write_jsonl(paths["jsonl"], alignment)
+    write_tmx(paths["tmx"], alignment)
+    write_signature(paths["signature"], alignment.signature)
+    return list(paths.values())
