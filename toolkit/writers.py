@@ -166,7 +166,7 @@ def bead_records(alignment: Alignment) -> list[dict]:
                 "en_ids": list(bead.en),
                 "zh": ZH_JOINER.join(s.text for s in zh),
                 "en": EN_JOINER.join(s.text for s in en),
-                "score": bead.score,
+                "score": float(bead.score),  # a numpy float32 would not serialise
                 "type": bead.kind,
                 "origin": bead.origin,
                 "speaker": _bead_speaker(zh, en),
