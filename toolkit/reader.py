@@ -3,8 +3,9 @@
 Decoding order: a byte-order mark (UTF-8, UTF-16, UTF-32) wins; otherwise
 strict UTF-8; otherwise the strict decodes among GB18030 and Big5 (cp950),
 judged by how many of the Han characters they yield are common ones, since
-GB18030 accepts nearly any byte sequence; charset-normalizer is asked only
-when none of these decodes cleanly or the winner still looks like mojibake.
+GB18030 accepts nearly any byte sequence; when none of them looks like
+Chinese, Windows-1252 (the usual 8-bit English encoding); charset-normalizer
+is asked only when all of these fail.
 
 Every refusal is an :class:`~toolkit.errors.InputError` naming the file.
 """
@@ -36,6 +37,8 @@ MIN_CJK_SHARE_ZH = 0.3
 MAX_CJK_SHARE_EN = 0.5
 # Below this share of common characters a GB18030/Big5 decode is suspect.
 MIN_COMMON_HAN_SHARE = 0.8
+# Below this share a CJK decode is taken as mojibake of an 8-bit Latin file.
+MAX_COMMON_HAN_SHARE_LATIN = 0.5
 
 _BOMS = (
     # UTF-32 first: its little-endian BOM starts with the UTF-16 one.
@@ -93,8 +96,8 @@ def detect_encoding(data: bytes, name: str = "<bytes>") -> str:
     """Return the Python codec name that decodes ``data``.
 
     One of ``utf-8-sig``, ``utf-16``, ``utf-32`` (by BOM), ``utf-8``,
-    ``gb18030``, ``big5``, ``cp950``, or whatever charset-normalizer proposes
-    as a last resort. ``name`` is used in error messages only.
+    ``gb18030``, ``big5``, ``cp950``, ``cp1252``, or whatever
+    charset-normalizer proposes as a last resort. ``name`` is used in error messages only.
 
     Raises InputError for binary data (NUL bytes without a UTF-16/32 BOM) and
     data that nothing decodes.
@@ -128,6 +131,15 @@ def detect_encoding(data: bytes, name: str = "<bytes>") -> str:
             best, best_share = encoding, share
     if best is not None and best_share >= MIN_COMMON_HAN_SHARE:
         return best
+    if best is None or best_share < MAX_COMMON_HAN_SHARE_LATIN:
+        # Not Chinese in any CJK encoding: an 8-bit English file is almost
+        # always Windows-1252 (Latin-1's printable superset); charset-normalizer
+        # guesses rarer code pages on short texts.
+        try:
+            data.decode("cp1252")
+            return "cp1252"
+        except UnicodeDecodeError:
+            pass
 
     guess = _charset_normalizer_guess(data)
     if guess is not None:
