@@ -34,7 +34,7 @@ from toolkit.records import Document, Segment
 
 LANGS = ("zh", "en")
 
-# An English block is joined and re-split when at least this share of its
+# An English block is joined and re-split when more than this share of its
 # lines (all but the last) do not end a sentence ...
 JOIN_UNTERMINATED_SHARE = 0.5
 # ... or when at least this share of its lines (all but the first) start in
@@ -61,7 +61,7 @@ _LATIN_NAME = (
 )
 _CJK_NAME = rf"[{_HAN}·・]{{1,6}}"
 _LABEL_RE = re.compile(rf"\s*(?P<name>{_LATIN_NAME}|{_CJK_NAME})\s*[:：]\s*")
-_PERSON_WORD_RE = re.compile(r"(?:[A-Z][a-z'’\-]+|[A-Z]\.?|" + _NAME_PARTICLES + r")")
+_PERSON_WORD_RE = re.compile(r"(?:[A-Z][a-z'’\-]+\.?|[A-Z]\.?|" + _NAME_PARTICLES + r")")
 # Words that look like a label but introduce content rather than a speaker.
 _NOT_SPEAKERS = frozenset(
     "note notes nb update updated source sources warning caution summary title abstract "
@@ -96,10 +96,12 @@ _HEADING_WORDS = frozenset(
 # --- sentence ends --------------------------------------------------------
 _ZH_TERMINATOR_RUN_RE = re.compile(r"[。！？!?…｡.．]+")
 _EN_TERMINATOR_RUN_RE = re.compile(r"[.!?…]+")
-_TRAILING_CLOSERS_RE = re.compile(rf"[{re.escape(_CLOSERS)}]*(?:\[\d+\])*")
+_TRAILING_CLOSERS_RE = re.compile(rf"(?:[{re.escape(_CLOSERS)}]|\[\d+\])*")
 _TRAILING_CLOSERS_AT_END_RE = re.compile(rf"(?:[{re.escape(_CLOSERS)}\s]|\[\d+\])+$")
 _EN_NEXT_SENTENCE_RE = re.compile(rf"\s+[{re.escape(_OPENERS)}]?[A-Z0-9]")
 _ZH_NO_BREAK_BEFORE = frozenset("，,、；;：:" + _CLOSERS)
+_LEADING_NUMBER_RE = re.compile(r"\d{1,3}")
+_LONG_WORD_RE = re.compile(r"[A-Za-z][A-Za-z'’\-]{3,}")
 _WORD_BEFORE_DOT_RE = re.compile(r"[A-Za-z.]*$")
 _DOTTED_ACRONYM_RE = re.compile(r"(?:[A-Za-z]\.)+[A-Za-z]")
 # Never a sentence end: titles, Latin abbreviations, company suffixes.
@@ -303,7 +305,7 @@ def _should_join(block: list[int], lines: list[str]) -> bool:
     unterminated = sum(1 for line in text_lines[:-1] if not _ends_sentence(line))
     lowercase = sum(1 for line in text_lines[1:] if line[0].islower())
     n = len(text_lines) - 1
-    return unterminated >= JOIN_UNTERMINATED_SHARE * n or lowercase >= JOIN_LOWERCASE_SHARE * n
+    return unterminated > JOIN_UNTERMINATED_SHARE * n or lowercase >= JOIN_LOWERCASE_SHARE * n
 
 
 def _joined_streams(
@@ -328,6 +330,9 @@ def _joined_streams(
         if _is_bracketed(line):
             flush()
             units.append((line, i, False))
+            continue
+        if i == block[0] and len(block) > 1 and _is_title_line(line, lines[block[1]]):
+            units.append((line, i, False))  # "Introduction" above wrapped prose
             continue
         if speakers.label(i) or not current:
             flush()
@@ -363,6 +368,8 @@ def _split_chinese(line: str) -> list[str]:
 def _split_english(text: str) -> list[str]:
     cuts = []
     for match in _EN_TERMINATOR_RUN_RE.finditer(text):
+        if match.start() < 4 and _LEADING_NUMBER_RE.fullmatch(text, 0, match.start()):
+            continue  # "1. Introduction": a list number, not a sentence
         end = _TRAILING_CLOSERS_RE.match(text, match.end()).end()
         follow = _EN_NEXT_SENTENCE_RE.match(text, end)
         if follow is None:
@@ -435,6 +442,15 @@ def _is_bracketed(line: str) -> bool:
 def _ends_sentence(line: str) -> bool:
     stripped = _TRAILING_CLOSERS_AT_END_RE.sub("", line)
     return bool(stripped) and stripped[-1] in _SENTENCE_FINAL
+
+
+def _is_title_line(line: str, next_line: str) -> bool:
+    """A title-cased first line of an English block, followed by a new sentence."""
+    if not _is_heading([line], "en") or not next_line[:1].isupper():
+        return False
+    words = _LONG_WORD_RE.findall(line)
+    capitalized = sum(1 for word in words if word[0].isupper())
+    return bool(words) and capitalized >= 0.6 * len(words)
 
 
 def _is_heading(sentences: list[str], lang: str) -> bool:
