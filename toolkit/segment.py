@@ -172,9 +172,10 @@ class _SpeakerLabels:
     """Decides, for the whole document, which line-initial ``Name:`` are speakers.
 
     A name counts when it labels two or more lines, is a known role (主持人, Q),
-    or looks like a person's name (capitalized words, not "Note"); a
-    single-word Latin name that labels one line counts only in a document that
-    already has speaker turns (the audience "Alex:" in an interview).
+    or is a person-like name of two or more capitalized words ("Sam Altman",
+    not "Note"); a single capitalized word labelling one line counts only in a
+    document that already has speaker turns (the audience "Alex:" in an
+    interview). A one-off short Chinese label ("信仰:", "來源:") is not trusted.
     """
 
     def __init__(self, lines: list[str]):
