@@ -54,6 +54,19 @@ _WORD_CHAR_RE = re.compile(rf"[0-9A-Za-z{_HAN}\u00c0-\u024f]")
 _URL_RE = re.compile(r"(?:https?://|www\.)[\x21-\x7e]*[A-Za-z0-9/=&#_~\-]")
 
 # --- speaker labels -------------------------------------------------------
+
+
+def _without_label(text: str, speaker: str | None) -> str:
+    """The text with its leading ``Speaker:`` label removed, for matching only.
+
+    The other side rarely repeats the label, so it would only add noise.
+    """
+    if speaker and text.startswith(speaker):
+        rest = text[len(speaker):].lstrip()
+        if rest[:1] in (":", "："):
+            return rest[1:].lstrip() or text
+    return text
+
 _NAME_PARTICLES = "de|da|di|du|van|von|der|den|del|della|la|le|bin|ibn|al|el|st"
 _LATIN_NAME = (
     r"[A-Z][A-Za-z0-9'’.\-]*"
@@ -153,7 +166,7 @@ def segment_document(text: str, lang: str, name: str = "", presegmented: bool = 
         Segment(
             index=i,
             text=p.text,
-            norm=normalize_for_matching(p.text, lang),
+            norm=normalize_for_matching(_without_label(p.text, p.speaker), lang),
             lang=lang,
             speaker=p.speaker,
             kind=p.kind,

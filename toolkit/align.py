@@ -1,0 +1,363 @@
+"""Sentence alignment: a cheap anchor pass, then a banded many-to-many DP.
+
+The aligner sees each side as an (n, d) array of sentence vectors: an
+L2-normalised sentence embedding, optionally followed by a weighted,
+normalised lexical (dictionary) vector. A span of consecutive sentences is
+represented by the normalised sum of its sentences' parts, so every bead's
+similarity is one dot product.
+
+1. Anchors: each Chinese sentence's top-k English candidates; the heaviest
+   chain of candidates increasing on both sides (a weighted longest
+   increasing subsequence, O(n k log m)) fixes where the path must pass.
+   Spurious matches far from the diagonal are outweighed by the chain, and
+   long omissions on either side are just gaps between anchors.
+2. Band: each DP row may use the English columns between its neighbouring
+   anchors, widened by ``window``; rows without anchors inherit the span of
+   the anchors around them.
+3. DP over beads n-m (1 <= n, m; n <= max_zh, m <= max_en, n + m <= max_total)
+   plus 1-0 and 0-1. Each aligned sentence earns ``sim - threshold`` (so a
+   bead of n + m sentences earns (n+m) times that), minus a length-ratio
+   penalty and a small price per extra sentence in a merge; an omitted
+   sentence earns 0. Cost is O(sum of band widths x bead types), linear in
+   document length for a fixed band.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from .records import Bead
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AlignConfig:
+    """Aligner settings; the CLI reads these defaults rather than retyping them."""
+
+    max_zh: int = 5           # most Chinese sentences in one bead
+    max_en: int = 5           # most English sentences in one bead
+    max_total: int = 6        # most sentences in one bead, both sides together
+    threshold: float = 0.24   # per-sentence similarity a pair must beat to be aligned
+    merge_cost: float = 0.02  # price per sentence beyond the second in a bead
+    length_weight: float = 0.15  # weight of the squared log length-ratio deviation
+    lexical_weight: float = 0.35  # share of the lexical vector in the similarity
+    top_k: int = 8            # anchor candidates per Chinese sentence
+    anchor_min: float = 0.35  # anchor candidates below this similarity are ignored
+    window: int = 8           # band half-width around the anchor path (sentences)
+    size_exponent: float = 0.5  # a bead of n+m sentences weighs (n+m)**size_exponent
+    skip_penalty: float = 0.0   # price of leaving one sentence unaligned
+
+    def __post_init__(self) -> None:
+        if min(self.max_zh, self.max_en) < 1 or self.max_total < 2:
+            raise ValueError("bead limits must allow at least 1-1 beads")
+        if self.top_k < 1 or self.window < 1:
+            raise ValueError("top_k and window must be positive")
+        if not 0.0 <= self.lexical_weight < 1.0:
+            raise ValueError("lexical_weight must be in [0, 1)")
+
+    def bead_types(self) -> list[tuple[int, int]]:
+        """The n-m bead types (both sides non-empty) this configuration allows."""
+        return [
+            (n, m)
+            for n in range(1, self.max_zh + 1)
+            for m in range(1, self.max_en + 1)
+            if n + m <= self.max_total
+        ]
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+Progress = Callable[[int], None]
+
+
+def span_vectors(parts: list[np.ndarray], weights: list[float], max_len: int) -> list[np.ndarray]:
+    """Vectors for every span of 1..max_len consecutive sentences.
+
+    parts: per-feature (n, d_f) arrays of sentence vectors (rows may be
+    unnormalised; each span's sum is normalised per feature, then scaled by
+    sqrt(weight) so the dot product of two spans is the weighted mean of the
+    per-feature cosines). Returns a list indexed by length-1 of arrays of
+    shape (n - length + 1, sum d_f); span s of length L covers sentences
+    s .. s+L-1.
+    """
+    n = parts[0].shape[0]
+    out = []
+    prefix = [np.concatenate([np.zeros((1, p.shape[1]), np.float32), np.cumsum(p, axis=0, dtype=np.float32)]) for p in parts]
+    for length in range(1, max_len + 1):
+        if length > n:
+            out.append(np.zeros((0, sum(p.shape[1] for p in parts)), np.float32))
+            continue
+        pieces = []
+        for pre, w in zip(prefix, weights):
+            span = pre[length:] - pre[:-length]
+            norm = np.linalg.norm(span, axis=1, keepdims=True)
+            span /= np.maximum(norm, 1e-9)
+            span *= np.sqrt(w)
+            pieces.append(span)
+        out.append(np.concatenate(pieces, axis=1).astype(np.float32))
+    return out
+
+
+def anchor_pairs(sim_topk: np.ndarray, idx_topk: np.ndarray, min_sim: float) -> list[tuple[int, int]]:
+    """Heaviest chain of (zh, en) candidates strictly increasing on both sides.
+
+    sim_topk, idx_topk: (n, k) similarities and English indices of each
+    Chinese sentence's best candidates. Weight of a candidate is its
+    similarity minus ``min_sim``; candidates below ``min_sim`` are dropped.
+    Returns the chain in order. O(n k log m) with a Fenwick tree over English
+    positions holding (best chain weight ending there, its last node).
+    """
+    n, k = sim_topk.shape
+    m = int(idx_topk.max()) + 1 if idx_topk.size else 0
+    tree_val = np.zeros(m + 1)
+    tree_node = np.full(m + 1, -1, dtype=np.int64)
+    nodes: list[tuple[int, int, int]] = []  # (zh, en, parent node)
+    best_val, best_node = 0.0, -1
+
+    def query(pos: int) -> tuple[float, int]:  # best chain over English indices < pos
+        val, node = 0.0, -1
+        while pos > 0:
+            if tree_val[pos] > val:
+                val, node = tree_val[pos], tree_node[pos]
+            pos -= pos & -pos
+        return val, node
+
+    def update(pos: int, val: float, node: int) -> None:  # pos is 1-based
+        while pos <= m:
+            if val > tree_val[pos]:
+                tree_val[pos], tree_node[pos] = val, node
+            pos += pos & -pos
+
+    for i in range(n):
+        # Query every candidate before updating, so a row contributes at most one node to a chain.
+        pending = []
+        for c in range(k):
+            s = float(sim_topk[i, c])
+            if s < min_sim:
+                continue
+            j = int(idx_topk[i, c])
+            val, parent = query(j)
+            pending.append((j, val + s - min_sim, parent))
+        for j, val, parent in pending:
+            nodes.append((i, j, parent))
+            update(j + 1, val, len(nodes) - 1)
+            if val > best_val:
+                best_val, best_node = val, len(nodes) - 1
+    chain = []
+    node = best_node
+    while node >= 0:
+        i, j, parent = nodes[node]
+        chain.append((i, j))
+        node = parent
+    return chain[::-1]
+
+
+def band_limits(n: int, m: int, anchors: list[tuple[int, int]], window: int) -> tuple[np.ndarray, np.ndarray]:
+    """Inclusive English prefix-column limits [lo[i], hi[i]] for DP rows i = 0..n.
+
+    Row i (i Chinese sentences consumed) may be at any column between the
+    anchor before it and the anchor after it, widened by ``window``; the
+    corners (0, 0) and (n, m) are always inside.
+    """
+    points = [(0, 0)] + [(i + 1, j + 1) for i, j in anchors] + [(n, m)]
+    lo = np.full(n + 1, m, dtype=np.int64)
+    hi = np.zeros(n + 1, dtype=np.int64)
+    for (i0, j0), (i1, j1) in zip(points, points[1:]):
+        # Rows between two anchors may use any column between them (widened).
+        lo[i0:i1 + 1] = np.minimum(lo[i0:i1 + 1], j0 - window)
+        hi[i0:i1 + 1] = np.maximum(hi[i0:i1 + 1], j1 + window)
+    # Anchors are approximate (an anchor may sit inside a larger bead), so each
+    # row also sees the columns of the rows within ``window`` of it.
+    lo = np.array([lo[max(0, i - window):i + window + 1].min() for i in range(n + 1)])
+    hi = np.array([hi[max(0, i - window):i + window + 1].max() for i in range(n + 1)])
+    lo = np.clip(lo, 0, m)
+    hi = np.clip(hi, 0, m)
+    # Monotone limits keep every bead's predecessor cell inside the band.
+    lo = np.minimum.accumulate(lo[::-1])[::-1]
+    hi = np.maximum.accumulate(hi)
+    lo[0], hi[-1] = 0, m
+    return lo, hi
+
+
+def dp_align(
+    zh_spans: list[np.ndarray],
+    en_spans: list[np.ndarray],
+    zh_len: np.ndarray,
+    en_len: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    config: AlignConfig,
+    ratio: float,
+    progress: Progress | None = None,
+) -> list[tuple[tuple[int, ...], tuple[int, ...], float]]:
+    """Best bead sequence inside the band.
+
+    zh_spans[L-1]: (n-L+1, d) span vectors, en_spans likewise (see
+    span_vectors). zh_len, en_len: per-sentence lengths (characters) used for
+    the length-ratio penalty; ``ratio`` is the expected en/zh length ratio.
+    lo, hi: (n+1,) inclusive column limits per row. Returns beads as
+    (zh indices, en indices, similarity) in order; omissions have one empty
+    side and similarity 0. Time O(sum(hi - lo + 1) x bead types); memory
+    O(sum(hi - lo + 1)).
+    """
+    n, m = len(zh_len), len(en_len)
+    types = config.bead_types()
+    zh_cum = np.concatenate([[0.0], np.cumsum(zh_len, dtype=np.float64)])
+    en_cum = np.concatenate([[0.0], np.cumsum(en_len, dtype=np.float64)])
+    log_ratio = np.log(ratio)
+    NEG = -1e18
+    rows_val: list[np.ndarray] = []
+    rows_back: list[np.ndarray] = []  # bead-type code per cell: t >= 0 types, -1 = 1-0, -2 = 0-1, -3 = start
+    rows_src: list[np.ndarray] = []   # for 0-1 runs: the column the run started from
+    rows_sim: list[np.ndarray] = []
+    for i in range(n + 1):
+        cols = np.arange(lo[i], hi[i] + 1)
+        width = len(cols)
+        val = np.full(width, NEG)
+        back = np.full(width, -3, dtype=np.int8)
+        sim_best = np.zeros(width, dtype=np.float32)
+        if i == 0:
+            val[cols == 0] = 0.0
+        for t, (bn, bm) in enumerate(types):
+            if bn > i:
+                continue
+            prev_row = i - bn
+            pcols = cols - bm
+            ok = (pcols >= lo[prev_row]) & (pcols <= hi[prev_row])
+            if not ok.any():
+                continue
+            pv = np.full(width, NEG)
+            pv[ok] = rows_val[prev_row][pcols[ok] - lo[prev_row]]
+            zh_vec = zh_spans[bn - 1][i - bn]
+            en_block = en_spans[bm - 1][np.clip(pcols, 0, max(len(en_spans[bm - 1]) - 1, 0))]
+            if en_block.shape[0] == 0:
+                continue
+            sim = en_block @ zh_vec
+            zl = zh_cum[i] - zh_cum[i - bn]
+            el = en_cum[np.clip(cols, 0, m)] - en_cum[np.clip(pcols, 0, m)]
+            dev = np.log((el + 1.0) / (zl + 1.0)) - log_ratio
+            size = (bn + bm) ** config.size_exponent
+            gain = size * (sim - config.threshold - config.length_weight * dev * dev)
+            gain -= config.merge_cost * max(bn + bm - 2, 0)
+            cand = pv + gain
+            better = ok & (cand > val)
+            val[better] = cand[better]
+            back[better] = t
+            sim_best[better] = sim[better]
+        if i > 0:  # 1-0: skip a Chinese sentence
+            ok = (cols >= lo[i - 1]) & (cols <= hi[i - 1])
+            pv = np.full(width, NEG)
+            pv[ok] = rows_val[i - 1][cols[ok] - lo[i - 1]] - config.skip_penalty
+            better = ok & (pv > val)
+            val[better] = pv[better]
+            back[better] = -1
+            sim_best[better] = 0.0
+        # 0-1 runs within the row: a run of skipped English sentences from column c
+        # to column j is worth val[c] - skip * (j - c); take the running maximum of
+        # val - skip * column.
+        tilted = val - config.skip_penalty * np.arange(width)
+        run_best = np.maximum.accumulate(tilted)
+        src = np.where(tilted >= run_best, np.arange(width), 0)
+        src = np.maximum.accumulate(src)
+        moved = run_best > tilted
+        val = np.where(moved, run_best + config.skip_penalty * np.arange(width), val)
+        back[moved] = -2
+        sim_best[moved] = 0.0
+        rows_val.append(val)
+        rows_back.append(back)
+        rows_src.append(src + lo[i])
+        rows_sim.append(sim_best)
+        if progress is not None and i % 256 == 0 and i:
+            progress(256)
+    if progress is not None:
+        progress(n % 256 if n % 256 else 0)
+
+    beads: list[tuple[tuple[int, ...], tuple[int, ...], float]] = []
+    i, j = n, m
+    while i > 0 or j > 0:
+        c = j - lo[i]
+        code = int(rows_back[i][c])
+        if code == -2:
+            start = int(rows_src[i][c])
+            for col in range(j, start, -1):
+                beads.append(((), (col - 1,), 0.0))
+            j = start
+            code = int(rows_back[i][j - lo[i]])
+            if code == -2:  # defensive: a run never starts at another run's end
+                raise AssertionError("inconsistent back pointers")
+            continue
+        if code == -1:
+            beads.append(((i - 1,), (), 0.0))
+            i -= 1
+            continue
+        if code == -3:
+            raise AssertionError(f"no path reaches cell ({i}, {j})")
+        bn, bm = types[code]
+        sim = float(rows_sim[i][c])
+        beads.append((tuple(range(i - bn, i)), tuple(range(j - bm, j)), sim))
+        i, j = i - bn, j - bm
+    return beads[::-1]
+
+
+def align_vectors(
+    zh_parts: list[np.ndarray],
+    en_parts: list[np.ndarray],
+    weights: list[float],
+    zh_len: np.ndarray,
+    en_len: np.ndarray,
+    config: AlignConfig = AlignConfig(),
+    progress: Progress | None = None,
+) -> tuple[list[Bead], dict]:
+    """Align two documents given per-sentence feature vectors.
+
+    zh_parts / en_parts: lists of (n, d_f) / (m, d_f) arrays, one per feature
+    (embedding, lexical...), combined with ``weights``. Returns the beads and
+    a dict of diagnostics (anchors found, band cells, length ratio).
+    """
+    n, m = len(zh_len), len(en_len)
+    if n == 0 or m == 0:
+        beads = [Bead((i,), ()) for i in range(n)] + [Bead((), (j,)) for j in range(m)]
+        return beads, {"anchors": 0, "band_cells": 0, "ratio": 0.0}
+    max_len = max(config.max_zh, config.max_en)
+    zh_spans = span_vectors(zh_parts, weights, min(max_len, config.max_zh))
+    en_spans = span_vectors(en_parts, weights, min(max_len, config.max_en))
+    anchors = find_anchors(zh_spans[0], en_spans[0], config)
+    ratio = _length_ratio(anchors, zh_len, en_len)
+    lo, hi = band_limits(n, m, anchors, config.window)
+    raw = dp_align(zh_spans, en_spans, zh_len, en_len, lo, hi, config, ratio, progress)
+    beads = [Bead(z, e, score=_confidence(s, config) if z and e else 0.0) for z, e, s in raw]
+    info = {"anchors": len(anchors), "band_cells": int((hi - lo + 1).sum()), "ratio": round(float(ratio), 4)}
+    return beads, info
+
+
+def find_anchors(zh: np.ndarray, en: np.ndarray, config: AlignConfig, block: int = 2048) -> list[tuple[int, int]]:
+    """Top-k English candidates per Chinese sentence, then the heaviest increasing chain."""
+    k = min(config.top_k, en.shape[0])
+    sims = np.empty((zh.shape[0], k), np.float32)
+    idx = np.empty((zh.shape[0], k), np.int64)
+    for start in range(0, zh.shape[0], block):
+        s = zh[start:start + block] @ en.T
+        part = np.argpartition(-s, k - 1, axis=1)[:, :k]
+        sims[start:start + block] = np.take_along_axis(s, part, axis=1)
+        idx[start:start + block] = part
+    return anchor_pairs(sims, idx, config.anchor_min)
+
+
+def _length_ratio(anchors: list[tuple[int, int]], zh_len: np.ndarray, en_len: np.ndarray) -> float:
+    """Expected English/Chinese length ratio, from anchor pairs when there are enough."""
+    if len(anchors) >= 10:
+        zi, ej = zip(*anchors)
+        ratios = (en_len[list(ej)] + 1.0) / (zh_len[list(zi)] + 1.0)
+        return float(np.median(ratios))
+    return float((en_len.sum() + 1.0) / (zh_len.sum() + 1.0))
+
+
+def _confidence(sim: float, config: AlignConfig) -> float:
+    """Map a bead's similarity to [0, 1]: 0.5 at the threshold, rising with the margin."""
+    return float(1.0 / (1.0 + np.exp(-(sim - config.threshold) * 12.0)))

@@ -1,0 +1,141 @@
+"""The ``bitext`` command line: a thin layer over the library.
+
+Heavy modules (numpy models, torch) are imported inside the commands, so
+``bitext --help`` stays instant. User mistakes surface as one ``Error:`` line
+and exit code 1, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from .align import AlignConfig
+from .embed import DEFAULT_EMBEDDER, EMBEDDERS
+from .errors import ToolkitError
+from .pipeline import ZH_SCRIPTS
+
+app = typer.Typer(
+    name="bitext",
+    help="Align Chinese compiled translations with their English originals (sentence level, offline).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+_DEFAULT = AlignConfig()
+_EMBEDDER_HELP = "Sentence embedder: " + "; ".join(f"'{k}': {v.help}" for k, v in EMBEDDERS.items())
+
+
+def _fail(error: ToolkitError) -> None:
+    typer.echo(f"Error: {error.message}" + (f" — {error.hint}" if error.hint else ""), err=True)
+    raise typer.Exit(1)
+
+
+class _Bar:
+    """tqdm progress bars on stderr, or nothing with --quiet."""
+
+    def __init__(self, quiet: bool):
+        self.quiet = quiet
+        self.bar = None
+
+    def start(self, label: str, total: int) -> None:
+        if self.quiet:
+            return
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=total, desc=label, unit="sent", file=sys.stderr, leave=False)
+
+    def advance(self, n: int) -> None:
+        if self.bar is not None:
+            self.bar.update(n)
+
+    def finish(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+@app.command()
+def align(
+    zh_file: Path = typer.Argument(..., help="The Chinese text (UTF-8, GB18030/GBK or Big5; simplified or traditional)."),
+    en_file: Path = typer.Argument(..., help="The English original (an article or an ASR transcript)."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Output folder [default: aligned/NAME/]."),
+    name: Optional[str] = typer.Option(None, "--name", help="Base name of the output files [default: the Chinese file's name]."),
+    presegmented: bool = typer.Option(False, "--presegmented", help="Both files have one sentence per line: take them as is."),
+    zh_script: str = typer.Option("as-is", "--zh-script", help=f"Chinese script of the output: {', '.join(ZH_SCRIPTS)}."),
+    en_comment: Optional[str] = typer.Option(None, "--en-comment", help="Drop leading English lines starting with this prefix (e.g. '#')."),
+    embedder: str = typer.Option(DEFAULT_EMBEDDER, "--embedder", help=_EMBEDDER_HELP),
+    no_lexical: bool = typer.Option(False, "--no-lexical", help="Do not use the CC-CEDICT / number / name evidence."),
+    align_headings: bool = typer.Option(False, "--align-headings", help="Let headings and notes be aligned too (default: left unaligned)."),
+    max_zh: int = typer.Option(_DEFAULT.max_zh, "--max-zh", help="Most Chinese sentences in one bead."),
+    max_en: int = typer.Option(_DEFAULT.max_en, "--max-en", help="Most English sentences in one bead."),
+    max_total: int = typer.Option(_DEFAULT.max_total, "--max-total", help="Most sentences in one bead, both sides."),
+    threshold: float = typer.Option(_DEFAULT.threshold, "--threshold", help="Similarity a pair must beat to be aligned rather than left as an omission."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or summary."),
+) -> None:
+    """Align a Chinese text with its English original and write .align, .jsonl, .tmx, sentences and a signature."""
+    from dataclasses import replace
+
+    from .pipeline import AlignOptions, Progress, align_documents, file_digest, load_document
+    from .writers import write_alignment
+
+    try:
+        try:
+            config = replace(_DEFAULT, max_zh=max_zh, max_en=max_en, max_total=max_total, threshold=threshold)
+            options = AlignOptions(embedder=embedder, config=config, lexical=not no_lexical,
+                                   align_headings=align_headings, presegmented=presegmented, zh_script=zh_script)
+        except ValueError as exc:
+            raise ToolkitError(f"bad option: {exc}", "see bitext align --help") from exc
+        base = name or zh_file.stem
+        out_dir = output or Path("aligned") / base
+        zh = load_document(zh_file, "zh", presegmented=presegmented, name=base)
+        en = load_document(en_file, "en", presegmented=presegmented, comment_prefix=en_comment, name=base)
+        bar = _Bar(quiet)
+        result = align_documents(zh, en, options, progress=Progress(bar.start, bar.advance, bar.finish), name=base)
+        result.signature["command"] = shlex.join(["bitext", *sys.argv[1:]])
+        result.signature["inputs"] = {
+            "zh": {"path": str(zh_file), "sha256": file_digest(zh_file)},
+            "en": {"path": str(en_file), "sha256": file_digest(en_file)},
+        }
+        paths = write_alignment(out_dir, result)
+    except ToolkitError as error:
+        _fail(error)
+    if not quiet:
+        from collections import Counter
+
+        kinds = Counter(b.kind for b in result.beads)
+        summary = ", ".join(f"{k}: {v}" for k, v in sorted(kinds.items(), key=lambda kv: -kv[1]))
+        typer.echo(f"{len(zh)} zh / {len(en)} en segments -> {len(result.beads)} beads ({summary})", err=True)
+        typer.echo(f"wrote {len(paths)} files to {out_dir}/", err=True)
+
+
+@app.command("eval")
+def evaluate(
+    gold: Path = typer.Argument(..., help="Gold .align file, or a folder of them."),
+    pred: Path = typer.Argument(..., help="Predicted .align file, or a folder (matched by file name)."),
+) -> None:
+    """Strict and lax precision / recall / F1 of predicted beads against gold (Vecalign's definitions)."""
+    from .evaluate import score_paths
+
+    try:
+        scores = score_paths(gold, pred)
+    except ToolkitError as error:
+        _fail(error)
+    typer.echo(scores.format())
+
+
+@app.callback()
+def _root(version: bool = typer.Option(False, "--version", help="Print the version and exit.", is_eager=True)) -> None:
+    if version:
+        from . import __version__
+
+        typer.echo(f"bitext {__version__}")
+        raise typer.Exit()
+
+
+def main() -> None:
+    app()

