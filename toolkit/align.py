@@ -26,51 +26,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from .config import AlignConfig
 from .records import Bead
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class AlignConfig:
-    """Aligner settings; the CLI reads these defaults rather than retyping them."""
-
-    max_zh: int = 5           # most Chinese sentences in one bead
-    max_en: int = 5           # most English sentences in one bead
-    max_total: int = 6        # most sentences in one bead, both sides together
-    threshold: float = 0.24   # per-sentence similarity a pair must beat to be aligned
-    merge_cost: float = 0.02  # price per sentence beyond the second in a bead
-    length_weight: float = 0.15  # weight of the squared log length-ratio deviation
-    lexical_weight: float = 0.35  # share of the lexical vector in the similarity
-    top_k: int = 8            # anchor candidates per Chinese sentence
-    anchor_min: float = 0.35  # anchor candidates below this similarity are ignored
-    window: int = 8           # band half-width around the anchor path (sentences)
-    size_exponent: float = 0.5  # a bead of n+m sentences weighs (n+m)**size_exponent
-    skip_penalty: float = 0.0   # price of leaving one sentence unaligned
-
-    def __post_init__(self) -> None:
-        if min(self.max_zh, self.max_en) < 1 or self.max_total < 2:
-            raise ValueError("bead limits must allow at least 1-1 beads")
-        if self.top_k < 1 or self.window < 1:
-            raise ValueError("top_k and window must be positive")
-        if not 0.0 <= self.lexical_weight < 1.0:
-            raise ValueError("lexical_weight must be in [0, 1)")
-
-    def bead_types(self) -> list[tuple[int, int]]:
-        """The n-m bead types (both sides non-empty) this configuration allows."""
-        return [
-            (n, m)
-            for n in range(1, self.max_zh + 1)
-            for m in range(1, self.max_en + 1)
-            if n + m <= self.max_total
-        ]
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 Progress = Callable[[int], None]

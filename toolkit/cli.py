@@ -14,7 +14,7 @@ from typing import Optional
 
 import typer
 
-from .align import AlignConfig
+from .config import AlignConfig
 from .embed import DEFAULT_EMBEDDER, EMBEDDERS
 from .errors import ToolkitError
 from .pipeline import ZH_SCRIPTS

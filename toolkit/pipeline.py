@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from . import __version__
-from .align import AlignConfig
+from .config import AlignConfig
 from .embed import DEFAULT_EMBEDDER, Embedder, get_embedder
 from .normalize import to_simplified, to_traditional
 from .reader import read_text
