@@ -1,0 +1,230 @@
+"""The align job: putting left-out segments back, script conversion, and the example end to end."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from toolkit.embed import get_embedder
+from toolkit.pipeline import AlignOptions, Progress, align_documents, convert_script, load_document, restore_unaligned
+from toolkit.records import Bead
+from toolkit.segment import segment_document
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def pairs(beads) -> list[tuple[tuple, tuple]]:
+    return [(tuple(b.zh), tuple(b.en)) for b in beads]
+
+
+def assert_partition(beads, n_zh: int, n_en: int) -> None:
+    """Every segment is in exactly one bead, in document order on each side."""
+    assert [i for b in beads for i in b.zh] == list(range(n_zh))
+    assert [j for b in beads for j in b.en] == list(range(n_en))
+
+
+# ---------------------------------------------------------------------------
+# restore_unaligned
+
+B = Bead  # short for the table below
+
+RESTORE_CASES = {
+    "nothing left out": (
+        [B((0,), (0,)), B((1,), (1,))], [0, 1], [0, 1], 2, 2,
+        [((0,), (0,)), ((1,), (1,))],
+    ),
+    "chinese heading first": (
+        [B((0,), (0,)), B((1,), (1,))], [1, 2], [0, 1], 3, 2,
+        [((0,), ()), ((1,), (0,)), ((2,), (1,))],
+    ),
+    "english note in the middle": (
+        [B((0,), (0,)), B((1,), (1,)), B((2,), (2,))], [0, 1, 2], [0, 1, 3], 3, 4,
+        [((0,), (0,)), ((1,), (1,)), ((), (2,)), ((2,), (3,))],
+    ),
+    "left out at the end of both sides": (
+        [B((0,), (0,))], [0], [0], 2, 3,
+        [((0,), (0,)), ((1,), ()), ((), (1,)), ((), (2,))],
+    ),
+    "headings on both sides between beads": (
+        [B((0,), (0,)), B((1,), (1,))], [0, 2], [0, 2], 3, 3,
+        [((0,), (0,)), ((1,), ()), ((), (1,)), ((2,), (2,))],
+    ),
+    "english bead straddles a note": (
+        [B((0,), (0,)), B((1,), (1, 2))], [0, 1], [0, 1, 3], 2, 4,
+        [((0,), (0,)), ((1,), (1, 2, 3))],
+    ),
+    "chinese bead straddles two headings": (
+        [B((0, 1), (0,))], [0, 3], [0], 4, 1,
+        [((0, 1, 2, 3), (0,))],
+    ),
+    "omission beads keep their place": (
+        [B((0,), ()), B((), (0,)), B((1,), (1,))], [1, 2], [0, 2], 3, 3,
+        [((0,), ()), ((1,), ()), ((), (0,)), ((), (1,)), ((2,), (2,))],
+    ),
+    "no kept segments on one side": (
+        [B((), (0,))], [], [1], 2, 2,
+        [((), (0,)), ((), (1,)), ((0,), ()), ((1,), ())],
+    ),
+    "no beads at all": (
+        [], [], [], 1, 2,
+        [((0,), ()), ((), (0,)), ((), (1,))],
+    ),
+}
+
+
+@pytest.mark.parametrize("beads, zh_keep, en_keep, n_zh, n_en, expected", RESTORE_CASES.values(), ids=RESTORE_CASES.keys())
+def test_restore_unaligned(beads, zh_keep, en_keep, n_zh, n_en, expected):
+    restored = restore_unaligned(beads, zh_keep, en_keep, n_zh, n_en)
+    assert_partition(restored, n_zh, n_en)
+    assert sorted(pairs(restored)) == sorted(expected)
+    # Restored omissions come back unscored; beads keep score and origin.
+    assert all(b.score == 0.0 for b in restored if not (b.zh and b.en))
+
+
+def test_restore_unaligned_order_and_scores():
+    beads = [Bead((0,), (0,), score=0.9), Bead((1,), (1, 2), score=0.7, origin="human")]
+    restored = restore_unaligned(beads, [1, 2], [0, 1, 3], 4, 4)
+    assert pairs(restored) == [((0,), ()), ((1,), (0,)), ((2,), (1, 2, 3)), ((3,), ())]
+    assert [b.score for b in restored] == [0.0, 0.9, 0.7, 0.0]
+    assert restored[2].origin == "human"
+
+
+# ---------------------------------------------------------------------------
+# convert_script
+
+TRADITIONAL = "主持人：它能處理繁體中文嗎？\n輸出的文字仍然保持原來的寫法。\n"
+SIMPLIFIED = "主持人：它能处理繁体中文吗？\n输出的文字仍然保持原来的写法。\n"
+
+
+@pytest.mark.parametrize(
+    "source, script_in, target, expected_text",
+    [
+        (TRADITIONAL, "traditional", "simplified", SIMPLIFIED),
+        (SIMPLIFIED, "simplified", "traditional", TRADITIONAL),
+        (TRADITIONAL, "traditional", "as-is", TRADITIONAL),
+        (SIMPLIFIED, "simplified", "as-is", SIMPLIFIED),
+        (TRADITIONAL, "traditional", "traditional", TRADITIONAL),
+    ],
+)
+def test_convert_script(source, script_in, target, expected_text):
+    document = segment_document(source, "zh", name="t")
+    assert document.script == script_in
+    converted = convert_script(document, target)
+    assert converted.texts() == expected_text.splitlines()
+    assert converted.script == (script_in if target == "as-is" else target)
+    # Matching forms and everything else about the segments stay as they were.
+    assert converted.norms() == document.norms()
+    assert [(s.index, s.kind, s.speaker) for s in converted.segments] == [
+        (s.index, s.kind, s.speaker) for s in document.segments
+    ]
+
+
+def test_convert_script_leaves_english_alone():
+    document = segment_document("Host: Why did you build this tool?\n", "en", name="t")
+    assert convert_script(document, "traditional") is document
+
+
+# ---------------------------------------------------------------------------
+# align_documents with the real default embedder
+
+
+@pytest.fixture(scope="module")
+def use_embedder():
+    return get_embedder("use")
+
+
+@pytest.fixture(scope="module")
+def example(use_embedder):
+    zh = load_document(EXAMPLES / "interview.zh.txt", "zh", name="interview")
+    en = load_document(EXAMPLES / "interview.en.txt", "en", name="interview")
+    calls = []
+    progress = Progress(lambda label, total: calls.append(("start", label, total)),
+                        lambda n: calls.append(("advance", n)),
+                        lambda: calls.append(("finish",)))
+    alignment = align_documents(zh, en, embedder=use_embedder, progress=progress, name="interview")
+    return alignment, calls
+
+
+def _bead_texts(alignment):
+    return [(" ".join(alignment.zh.segments[i].text for i in b.zh), " ".join(alignment.en.segments[j].text for j in b.en))
+            for b in alignment.beads]
+
+
+def test_example_omissions(example):
+    alignment, _ = example
+    assert_partition(alignment.beads, len(alignment.zh), len(alignment.en))
+    texts = _bead_texts(alignment)
+    assert ("编者按：本文整理自一次关于翻译工具的访谈，有删节。", "") in texts
+    assert ("", "By the way, we started the project in 2021 in a small office.") in texts
+    omissions = [b for b in alignment.beads if not (b.zh and b.en)]
+    assert len(omissions) == 2 and all(b.score == 0.0 for b in omissions)
+
+
+def test_example_speaker_turns_aligned(example):
+    alignment, _ = example
+    texts = _bead_texts(alignment)
+    for zh, en in [
+        ("主持人：你为什么要做这个工具？", "Host: Why did you build this tool?"),
+        ("主持人：它能处理繁体中文吗？", "Host: Can it handle traditional Chinese?"),
+    ]:
+        assert (zh, en) in texts
+    assert ("这太浪费时间了！", "It is a huge waste of time.") in texts
+    assert ("输出的文字仍然保持原来的写法。", "The output text keeps the original script.") in texts
+    assert all(0.5 < b.score <= 1.0 for b in alignment.beads if b.zh and b.en)
+
+
+def test_example_signature(example):
+    alignment, _ = example
+    sig = alignment.signature
+    for key in ("tool", "version", "segmenter", "normalization", "zh_script_in", "zh_script_out",
+                "embedder", "lexical", "aligner", "sentences", "diagnostics", "timings"):
+        assert key in sig, key
+    assert sig["embedder"].startswith("use-multilingual-v3")
+    assert sig["aligner"]["threshold"] == AlignOptions().config.threshold
+    assert sig["sentences"] == {"zh": 9, "en": 9}
+    assert sig["zh_script_in"] == "simplified"
+    assert sig["lexical"] != "off"
+    assert set(sig["timings"]) == {"embed_s", "lexical_s", "dp_s"}
+
+
+def test_example_progress_callbacks(example):
+    _, calls = example
+    starts = [c for c in calls if c[0] == "start"]
+    assert [c[1] for c in starts] == ["embedding", "aligning"]
+    assert starts[0][2] == 18 and starts[1][2] == 9
+    assert calls.count(("finish",)) == 2
+    # The aligning stage reports every Chinese row.
+    after = calls[calls.index(starts[1]) + 1:]
+    assert sum(c[1] for c in after if c[0] == "advance") == 9
+
+
+def test_headings_and_notes_left_out(use_embedder):
+    zh = segment_document(
+        "第一章 开始\n主持人：你为什么要做这个工具？\n张伟：因为译者每天都在手工对齐句子。\n我们希望机器先做一遍，再由人来检查。\n",
+        "zh", name="t")
+    en = segment_document(
+        "Chapter One\nHost: Why did you build this tool?\n[APPLAUSE]\n"
+        "Zhang Wei: Because translators align sentences by hand every day.\n"
+        "We want the machine to do a first pass, and then a person checks it.\n",
+        "en", name="t")
+    assert zh.segments[0].kind == "heading" and en.segments[2].kind == "note"
+    alignment = align_documents(zh, en, embedder=use_embedder)
+    # The two headings come first (their relative order is not specified).
+    assert sorted(pairs(alignment.beads)[:2]) == [((), (0,)), ((0,), ())]
+    assert pairs(alignment.beads)[2:] == [((1,), (1,)), ((), (2,)), ((2,), (3,)), ((3,), (4,))]
+
+
+def test_options_reject_unknown_script():
+    with pytest.raises(ValueError, match="zh_script"):
+        AlignOptions(zh_script="foo")
+
+
+def test_align_documents_converts_output_script(use_embedder):
+    zh = segment_document(TRADITIONAL, "zh", name="t")
+    en = segment_document("Host: Can it handle traditional Chinese?\nThe output text keeps the original script.\n", "en", name="t")
+    alignment = align_documents(zh, en, AlignOptions(zh_script="simplified"), embedder=use_embedder)
+    assert alignment.zh.texts() == SIMPLIFIED.splitlines()
+    assert alignment.signature["zh_script_in"] == "traditional"
+    assert alignment.signature["zh_script_out"] == "simplified"
+    assert pairs(alignment.beads) == [((0,), (0,)), ((1,), (1,))]
