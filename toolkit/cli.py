@@ -81,8 +81,9 @@ def align(
     from dataclasses import replace
 
     from .pipeline import AlignOptions, Progress, align_documents, file_digest, load_document
-    from .writers import write_alignment
+    from .writers import output_paths, write_alignment
 
+    bar = _Bar(quiet)
     try:
         try:
             config = replace(_DEFAULT, max_zh=max_zh, max_en=max_en, max_total=max_total, threshold=threshold)
@@ -92,17 +93,22 @@ def align(
             raise ToolkitError(f"bad option: {exc}", "see bitext align --help") from exc
         base = name or zh_file.stem
         out_dir = output or Path("aligned") / base
+        output_paths(out_dir, base)  # a bad --name fails now, not after the alignment
         zh = load_document(zh_file, "zh", presegmented=presegmented, name=base)
         en = load_document(en_file, "en", presegmented=presegmented, comment_prefix=en_comment, name=base)
-        bar = _Bar(quiet)
         result = align_documents(zh, en, options, progress=Progress(bar.start, bar.advance, bar.finish), name=base)
         result.signature["command"] = shlex.join(["bitext", *sys.argv[1:]])
         result.signature["inputs"] = {
             "zh": {"path": str(zh_file), "sha256": file_digest(zh_file)},
             "en": {"path": str(en_file), "sha256": file_digest(en_file)},
         }
-        paths = write_alignment(out_dir, result)
+        try:
+            paths = write_alignment(out_dir, result)
+        except OSError as exc:  # e.g. the output folder is a file, or not writable
+            raise ToolkitError(f"cannot write to {out_dir}: {exc.strerror or exc}",
+                               "choose another output folder with -o") from exc
     except ToolkitError as error:
+        bar.finish()  # clear a progress bar the error interrupted, so the message stands alone
         _fail(error)
     if not quiet:
         from collections import Counter
@@ -128,13 +134,19 @@ def evaluate(
     typer.echo(scores.format())
 
 
-@app.callback()
-def _root(version: bool = typer.Option(False, "--version", help="Print the version and exit.", is_eager=True)) -> None:
-    if version:
+def _print_version(value: bool) -> None:
+    # An option callback runs while parsing, so --version works without a command.
+    if value:
         from . import __version__
 
         typer.echo(f"bitext {__version__}")
         raise typer.Exit()
+
+
+@app.callback()
+def _root(version: bool = typer.Option(False, "--version", help="Print the version and exit.", is_eager=True,
+                                       callback=_print_version)) -> None:
+    pass
 
 
 def main() -> None:
