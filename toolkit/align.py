@@ -157,6 +157,8 @@ def dp_align(
     config: AlignConfig,
     ratio: float,
     progress: Progress | None = None,
+    zh_bg: list[np.ndarray] | None = None,
+    en_bg: list[np.ndarray] | None = None,
 ) -> list[tuple[tuple[int, ...], tuple[int, ...], float]]:
     """Best bead sequence inside the band.
 
@@ -201,14 +203,18 @@ def dp_align(
             if en_block.shape[0] == 0:
                 continue
             sim = en_block @ zh_vec
+            if zh_bg is not None:
+                bg = 0.5 * (zh_bg[bn - 1][i - bn] + en_bg[bm - 1][np.clip(pcols, 0, max(len(en_spans[bm - 1]) - 1, 0))])
+                sim = sim - config.margin * bg
             zl = zh_cum[i] - zh_cum[i - bn]
             el = en_cum[np.clip(cols, 0, m)] - en_cum[np.clip(pcols, 0, m)]
             dev = np.log((el + 1.0) / (zl + 1.0)) - log_ratio
             size = (bn + bm) ** config.size_exponent
-            gain = size * (sim - config.threshold - config.length_weight * dev * dev)
+            # Capped: a wrong ratio estimate must not outweigh a clear match.
+            gain = size * (sim - config.threshold - config.length_weight * np.minimum(dev * dev, 1.0))
             gain -= config.merge_cost * max(bn + bm - 2, 0)
             cand = pv + gain
-            better = ok & (cand > val)
+            better = ok & (cand > val) & (sim >= config.floor)
             val[better] = cand[better]
             back[better] = t
             sim_best[better] = sim[better]
@@ -292,10 +298,28 @@ def align_vectors(
     anchors = find_anchors(zh_spans[0], en_spans[0], config)
     ratio = _length_ratio(anchors, zh_len, en_len)
     lo, hi = band_limits(n, m, anchors, config.window)
-    raw = dp_align(zh_spans, en_spans, zh_len, en_len, lo, hi, config, ratio, progress)
+    zh_bg = en_bg = None
+    if config.margin > 0:
+        zh_bg = background(zh_spans, en_spans, config.background_sample)
+        en_bg = background(en_spans, zh_spans, config.background_sample)
+    raw = dp_align(zh_spans, en_spans, zh_len, en_len, lo, hi, config, ratio, progress, zh_bg, en_bg)
     beads = [Bead(z, e, score=_confidence(s, config) if z and e else 0.0) for z, e, s in raw]
     info = {"anchors": len(anchors), "band_cells": int((hi - lo + 1).sum()), "ratio": round(float(ratio), 4)}
     return beads, info
+
+
+def background(spans: list[np.ndarray], other: list[np.ndarray], sample: int, seed: int = 0) -> list[np.ndarray]:
+    """Each span's mean similarity to a fixed random sample of the other side's spans.
+
+    The sample mixes spans of every length, so a long, generic span (which is
+    somewhat similar to everything) gets a high background. Returns arrays
+    shaped like ``spans``' first dimension. Seeded: the same input gives the
+    same background.
+    """
+    rng = np.random.default_rng(seed)
+    pool = np.concatenate([o for o in other if len(o)])
+    picks = pool[rng.choice(len(pool), size=min(sample, len(pool)), replace=False)]
+    return [(s @ picks.T).mean(axis=1) if len(s) else np.zeros(0, np.float32) for s in spans]
 
 
 def find_anchors(zh: np.ndarray, en: np.ndarray, config: AlignConfig, block: int = 2048) -> list[tuple[int, int]]:
@@ -313,7 +337,7 @@ def find_anchors(zh: np.ndarray, en: np.ndarray, config: AlignConfig, block: int
 
 def _length_ratio(anchors: list[tuple[int, int]], zh_len: np.ndarray, en_len: np.ndarray) -> float:
     """Expected English/Chinese length ratio, from anchor pairs when there are enough."""
-    if len(anchors) >= 10:
+    if len(anchors) >= 3:
         zi, ej = zip(*anchors)
         ratios = (en_len[list(ej)] + 1.0) / (zh_len[list(zi)] + 1.0)
         return float(np.median(ratios))

