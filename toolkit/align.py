@@ -15,10 +15,10 @@ similarity is one dot product.
    anchors, widened by ``window``; rows without anchors inherit the span of
    the anchors around them.
 3. DP over beads n-m (1 <= n, m; n <= max_zh, m <= max_en, n + m <= max_total)
-   plus 1-0 and 0-1. Each aligned sentence earns ``sim - threshold`` (so a
-   bead of n + m sentences earns (n+m) times that), minus a length-ratio
-   penalty and a small price per extra sentence in a merge; an omitted
-   sentence earns 0. Cost is O(sum of band widths x bead types), linear in
+   plus 1-0 and 0-1. A bead of n + m sentences earns
+   (n+m)**size_exponent * (sim - threshold - length penalty); beads less
+   similar than ``floor`` are not allowed, and an omitted sentence earns
+   ``-skip_penalty``. Cost is O(sum of band widths x bead types), linear in
    document length for a fixed band.
 """
 
@@ -344,6 +344,13 @@ def _length_ratio(anchors: list[tuple[int, int]], zh_len: np.ndarray, en_len: np
     return float((en_len.sum() + 1.0) / (zh_len.sum() + 1.0))
 
 
+CONFIDENCE_CENTRE = 0.15  # above the floor: a bead this much more similar scores 0.5
+CONFIDENCE_SLOPE = 15.0
+
+
 def _confidence(sim: float, config: AlignConfig) -> float:
-    """Map a bead's similarity to [0, 1]: 0.5 at the threshold, rising with the margin."""
-    return float(1.0 / (1.0 + np.exp(-(sim - config.threshold) * 12.0)))
+    """Map a bead's similarity to (0, 1): 0.5 a little above the floor, rising with the margin.
+
+    A display and filtering score, monotone in the similarity; not a probability.
+    """
+    return float(1.0 / (1.0 + np.exp(-(sim - config.floor - CONFIDENCE_CENTRE) * CONFIDENCE_SLOPE)))
