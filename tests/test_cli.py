@@ -73,12 +73,13 @@ def test_signature_records_command_and_inputs(aligned):
 
 
 def test_default_name_and_folder(tmp_path, monkeypatch):
-    """Without -o and --name the output goes to aligned/<Chinese file's stem>/."""
+    """Without -o and --name the output goes to aligned/<stem without .zh>/: interview.zh.txt -> interview."""
     monkeypatch.chdir(tmp_path)
     result = run(["align", str(ZH), str(EN), "-q"], monkeypatch)
     assert result.exit_code == 0, result.output
-    folder = tmp_path / "aligned" / ZH.stem
-    assert sorted(p.name for p in folder.iterdir()) == sorted(f"{ZH.stem}{s}" for s in SUFFIXES)
+    assert ZH.name == "interview.zh.txt"
+    folder = tmp_path / "aligned" / "interview"
+    assert sorted(p.name for p in folder.iterdir()) == sorted(f"interview{s}" for s in SUFFIXES)
 
 
 def test_quiet_traditional_output(tmp_path, monkeypatch):

@@ -59,12 +59,21 @@ class _Bar:
             self.bar = None
 
 
+def _default_name(zh_file: Path) -> str:
+    """``talk.zh.txt`` -> ``talk``: the stem without a trailing language tag."""
+    stem = zh_file.stem
+    for tag in (".zh", ".cn", ".zh-cn", ".zh-tw", "_zh", "-zh"):
+        if stem.lower().endswith(tag) and len(stem) > len(tag):
+            return stem[: -len(tag)]
+    return stem
+
+
 @app.command()
 def align(
     zh_file: Path = typer.Argument(..., help="The Chinese text (UTF-8, GB18030/GBK or Big5; simplified or traditional)."),
     en_file: Path = typer.Argument(..., help="The English original (an article or an ASR transcript)."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Output folder [default: aligned/NAME/]."),
-    name: Optional[str] = typer.Option(None, "--name", help="Base name of the output files [default: the Chinese file's name]."),
+    name: Optional[str] = typer.Option(None, "--name", help="Base name of the output files [default: the Chinese file's name without .zh]."),
     presegmented: bool = typer.Option(False, "--presegmented", help="Both files have one sentence per line: take them as is."),
     zh_script: str = typer.Option("as-is", "--zh-script", help=f"Chinese script of the output: {', '.join(ZH_SCRIPTS)}."),
     en_comment: Optional[str] = typer.Option(None, "--en-comment", help="Drop leading English lines starting with this prefix (e.g. '#')."),
@@ -91,7 +100,7 @@ def align(
                                    align_headings=align_headings, presegmented=presegmented, zh_script=zh_script)
         except ValueError as exc:
             raise ToolkitError(f"bad option: {exc}", "see bitext align --help") from exc
-        base = name or zh_file.stem
+        base = name or _default_name(zh_file)
         out_dir = output or Path("aligned") / base
         output_paths(out_dir, base)  # a bad --name fails now, not after the alignment
         zh = load_document(zh_file, "zh", presegmented=presegmented, name=base)

@@ -59,19 +59,13 @@ def _gloss_words(gloss: str) -> set[str]:
     return {stem(w) for w in _WORD.findall(gloss.lower()) if w not in _STOPWORDS} - {""}
 
 
-@lru_cache(maxsize=1)
 def load_pinyin() -> dict[str, str]:
-    """Chinese character (simplified) -> its first toneless pinyin reading, from CC-CEDICT."""
-    readings: dict[str, str] = {}
-    for line in _cedict_lines():
-        head, _, rest = line.partition(" [")
-        parts = head.split(" ")
-        if len(parts) != 2 or len(parts[1]) != 1 or "]" not in rest:
-            continue
-        syllable = re.sub(r"[^a-z]", "", rest.split("]")[0].lower().replace("u:", "v"))
-        if syllable and parts[1] not in readings and not rest.startswith(tuple("ABCDEFGHIJKLMNOPQRSTUVWXYZ")):
-            readings[parts[1]] = syllable
-    return readings
+    """Chinese character (simplified) -> its toneless pinyin reading, from CC-CEDICT.
+
+    A common-noun reading is preferred; a character read only as a surname or
+    name (capitalised in CC-CEDICT) keeps that reading, which is what names need.
+    """
+    return _parse_cedict()[1]
 
 
 def _cedict_lines():
@@ -108,7 +102,6 @@ def pinyin_names(text: str, readings: dict[str, str], wanted: set[str]) -> list[
     return found
 
 
-@lru_cache(maxsize=1)
 def load_cedict() -> dict[str, tuple[str, ...]]:
     """Simplified headword -> English gloss stems (all readings merged).
 
@@ -116,22 +109,36 @@ def load_cedict() -> dict[str, tuple[str, ...]]:
     Returns an empty dictionary if the package is missing: the lexical signal
     then falls back to numbers and names.
     """
+    return _parse_cedict()[0]
+
+
+@lru_cache(maxsize=1)
+def _parse_cedict() -> tuple[dict[str, tuple[str, ...]], dict[str, str]]:
+    """One pass over CC-CEDICT: (headword -> gloss stems, character -> pinyin)."""
     merged: dict[str, set[str]] = {}
+    readings: dict[str, str] = {}
+    common: set[str] = set()  # characters whose reading came from a lowercase (common) entry
     for line in _cedict_lines():
         head, _, rest = line.partition(" [")
         parts = head.split(" ")
-        if len(parts) != 2 or "/" not in rest:
+        if len(parts) != 2 or "]" not in rest:
             continue
         simplified = parts[1]
-        glosses = rest.split("/")[1:-1]
+        if len(simplified) == 1:
+            pinyin = rest.split("]")[0]
+            syllable = re.sub(r"[^a-z]", "", pinyin.lower().replace("u:", "v"))
+            if syllable and simplified not in common and (simplified not in readings or pinyin[:1].islower()):
+                readings[simplified] = syllable
+                if pinyin[:1].islower():
+                    common.add(simplified)
         words = set()
-        for gloss in glosses:
+        for gloss in rest.split("/")[1:-1]:
             if gloss.startswith(("surname ", "variant of", "old variant", "see ")):
                 continue
             words |= _gloss_words(gloss)
         if words:
             merged.setdefault(simplified, set()).update(words)
-    return {k: tuple(sorted(v)) for k, v in merged.items()}
+    return {k: tuple(sorted(v)) for k, v in merged.items()}, readings
 
 
 def chinese_concepts(text: str, cedict: dict[str, tuple[str, ...]]) -> list[tuple[str, float]]:
