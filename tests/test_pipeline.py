@@ -192,7 +192,10 @@ def test_example_progress_callbacks(example):
     _, calls = example
     starts = [c for c in calls if c[0] == "start"]
     assert [c[1] for c in starts] == ["embedding", "aligning"]
-    assert starts[0][2] == 18 and starts[1][2] == 9
+    # A small document embeds every span of 1..5 sentences exactly: 9+8+7+6+5 texts a side.
+    assert starts[0][2] == 2 * (9 + 8 + 7 + 6 + 5) and starts[1][2] == 9
+    embedding = calls[calls.index(starts[0]) + 1:calls.index(starts[1])]
+    assert sum(c[1] for c in embedding if c[0] == "advance") == starts[0][2]
     assert calls.count(("finish",)) == 2
     # The aligning stage reports every Chinese row.
     after = calls[calls.index(starts[1]) + 1:]

@@ -38,7 +38,8 @@ log = logging.getLogger(__name__)
 Progress = Callable[[int], None]
 
 
-def span_vectors(parts: list[np.ndarray], weights: list[float], max_len: int) -> list[np.ndarray]:
+def span_vectors(parts: list[np.ndarray], weights: list[float], max_len: int,
+                 first_spans: list[np.ndarray] | None = None) -> list[np.ndarray]:
     """Vectors for every span of 1..max_len consecutive sentences.
 
     parts: per-feature (n, d_f) arrays of sentence vectors (rows may be
@@ -46,7 +47,9 @@ def span_vectors(parts: list[np.ndarray], weights: list[float], max_len: int) ->
     sqrt(weight) so the dot product of two spans is the weighted mean of the
     per-feature cosines). Returns a list indexed by length-1 of arrays of
     shape (n - length + 1, sum d_f); span s of length L covers sentences
-    s .. s+L-1.
+    s .. s+L-1. ``first_spans``, when given, replaces the summed spans of the
+    first feature with vectors computed directly (e.g. the embedding of each
+    span's concatenated text): first_spans[L-1] has shape (n - L + 1, d_0).
     """
     n = parts[0].shape[0]
     out = []
@@ -56,8 +59,11 @@ def span_vectors(parts: list[np.ndarray], weights: list[float], max_len: int) ->
             out.append(np.zeros((0, sum(p.shape[1] for p in parts)), np.float32))
             continue
         pieces = []
-        for pre, w in zip(prefix, weights):
-            span = pre[length:] - pre[:-length]
+        for f, (pre, w) in enumerate(zip(prefix, weights)):
+            if f == 0 and first_spans is not None:
+                span = np.array(first_spans[length - 1], dtype=np.float32)
+            else:
+                span = pre[length:] - pre[:-length]
             norm = np.linalg.norm(span, axis=1, keepdims=True)
             span /= np.maximum(norm, 1e-9)
             span *= np.sqrt(w)
@@ -281,11 +287,15 @@ def align_vectors(
     en_len: np.ndarray,
     config: AlignConfig = AlignConfig(),
     progress: Progress | None = None,
+    zh_first_spans: list[np.ndarray] | None = None,
+    en_first_spans: list[np.ndarray] | None = None,
 ) -> tuple[list[Bead], dict]:
     """Align two documents given per-sentence feature vectors.
 
     zh_parts / en_parts: lists of (n, d_f) / (m, d_f) arrays, one per feature
-    (embedding, lexical...), combined with ``weights``. Returns the beads and
+    (embedding, lexical...), combined with ``weights``. ``*_first_spans``
+    optionally give the first feature's span vectors directly (see
+    span_vectors). Returns the beads and
     a dict of diagnostics (anchors found, band cells, length ratio).
     """
     n, m = len(zh_len), len(en_len)
@@ -293,8 +303,8 @@ def align_vectors(
         beads = [Bead((i,), ()) for i in range(n)] + [Bead((), (j,)) for j in range(m)]
         return beads, {"anchors": 0, "band_cells": 0, "ratio": 0.0}
     max_len = max(config.max_zh, config.max_en)
-    zh_spans = span_vectors(zh_parts, weights, min(max_len, config.max_zh))
-    en_spans = span_vectors(en_parts, weights, min(max_len, config.max_en))
+    zh_spans = span_vectors(zh_parts, weights, min(max_len, config.max_zh), zh_first_spans)
+    en_spans = span_vectors(en_parts, weights, min(max_len, config.max_en), en_first_spans)
     anchors = find_anchors(zh_spans[0], en_spans[0], config)
     ratio = _length_ratio(anchors, zh_len, en_len)
     lo, hi = band_limits(n, m, anchors, config.window)

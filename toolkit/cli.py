@@ -17,7 +17,7 @@ import typer
 from .config import AlignConfig
 from .embed import DEFAULT_EMBEDDER, EMBEDDERS
 from .errors import ToolkitError
-from .pipeline import ZH_SCRIPTS
+from .pipeline import EXACT_SPAN_LIMIT, SPAN_EMBEDDINGS, ZH_SCRIPTS
 
 app = typer.Typer(
     name="bitext",
@@ -78,6 +78,11 @@ def align(
     zh_script: str = typer.Option("as-is", "--zh-script", help=f"Chinese script of the output: {', '.join(ZH_SCRIPTS)}."),
     en_comment: Optional[str] = typer.Option(None, "--en-comment", help="Drop leading English lines starting with this prefix (e.g. '#')."),
     embedder: str = typer.Option(DEFAULT_EMBEDDER, "--embedder", help=_EMBEDDER_HELP),
+    span_embedding: str = typer.Option(
+        "auto", "--span-embedding",
+        help=f"How multi-sentence spans are embedded: {', '.join(SPAN_EMBEDDINGS)}. 'exact' embeds each span's text "
+        f"(more accurate, ~15x slower), 'sum' adds sentence vectors, 'auto' is exact up to {EXACT_SPAN_LIMIT} sentences.",
+    ),
     no_lexical: bool = typer.Option(False, "--no-lexical", help="Do not use the CC-CEDICT / number / name evidence."),
     align_headings: bool = typer.Option(False, "--align-headings", help="Let headings and notes be aligned too (default: left unaligned)."),
     max_zh: int = typer.Option(_DEFAULT.max_zh, "--max-zh", help="Most Chinese sentences in one bead."),
@@ -97,7 +102,8 @@ def align(
         try:
             config = replace(_DEFAULT, max_zh=max_zh, max_en=max_en, max_total=max_total, threshold=threshold)
             options = AlignOptions(embedder=embedder, config=config, lexical=not no_lexical,
-                                   align_headings=align_headings, presegmented=presegmented, zh_script=zh_script)
+                                   align_headings=align_headings, presegmented=presegmented, zh_script=zh_script,
+                                   span_embedding=span_embedding)
         except ValueError as exc:
             raise ToolkitError(f"bad option: {exc}", "see bitext align --help") from exc
         base = name or _default_name(zh_file)

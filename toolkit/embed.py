@@ -162,8 +162,10 @@ class TransformersEmbedder(Embedder):
         import torch
 
         self._load()
+        # Long spans are truncated to what the model can take.
+        limit = min(self.max_length, getattr(self._model.config, "max_position_embeddings", self.max_length))
         batch = self._tokenizer(
-            texts, padding=True, truncation=True, max_length=self.max_length, return_tensors="pt"
+            texts, padding=True, truncation=True, max_length=limit, return_tensors="pt"
         ).to(self.device)
         with torch.inference_mode():
             out = self._model(**batch)
