@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from toolkit.align import align_vectors, anchor_pairs, band_limits, dp_align, span_vectors
+from toolkit.align import align_vectors, anchor_pairs, band_limits, dp_align, find_anchors, skip_prices, span_vectors
 from toolkit.config import AlignConfig
 from toolkit.records import Bead
 
@@ -225,7 +225,9 @@ def test_dp_align_full_band_matches_banded():
     en_spans = span_vectors([en_vec], [1.0], config.max_en)
     n, m = len(zh), len(en)
     lo, hi = np.zeros(n + 1, np.int64), np.full(n + 1, m, np.int64)
-    raw = dp_align(zh_spans, en_spans, zh_len, en_len, lo, hi, config, ratio=3.0)
+    anchors, zh_best, en_best = find_anchors(zh_spans[0], en_spans[0], config)
+    skip_zh, skip_en = skip_prices(zh_best, en_best, anchors, config)
+    raw = dp_align(zh_spans, en_spans, zh_len, en_len, lo, hi, config, 3.0, None, skip_zh, skip_en)
     full = [(z, e) for z, e, _ in raw]
     assert full == align_specs(zh, en, config)
     expected = (diagonal(0, 0, 6) + [((6,), (6, 7, 8))] + [((), (9 + k,)) for k in range(3)]
@@ -376,3 +378,52 @@ def test_span_vectors_leave_inputs_alone():
     before = a.copy()
     span_vectors([a], [1.0], 2)
     assert np.array_equal(a, before)
+
+
+# ---------------------------------------------------------------------------
+# omission prices
+
+
+def test_skip_penalty_runs_are_priced_per_sentence():
+    """Regression: a run of 0-1 beads must cost its length times the price, not earn it."""
+    vectors = np.eye(4, dtype=np.float32)
+    config = AlignConfig(skip_penalty=0.75, lexical_weight=0.0, length_weight=0.0)
+    spans = span_vectors([vectors], [1.0], 5)
+    lo, hi = np.zeros(5, np.int64), np.full(5, 4, np.int64)
+    raw = dp_align(spans, spans, np.ones(4), np.ones(4), lo, hi, config, 1.0)
+    assert [(z, e) for z, e, _ in raw] == diagonal(0, 0, 4)
+
+
+@pytest.mark.parametrize("price", [0.0, 0.3, 2.0])
+def test_per_sentence_prices_decide_between_merge_and_omission(price):
+    """Three unrelated English sentences next to a 1-1: dropped when free, absorbed when dear."""
+    zh_vec = np.array([[1.0, 0.0, 0.0, 0.0]], dtype=np.float32)
+    en_vec = np.array([[1.0, 0, 0, 0], [0, 1.0, 0, 0], [0, 0, 1.0, 0], [0, 0, 0, 1.0]], dtype=np.float32)
+    config = AlignConfig(lexical_weight=0.0, length_weight=0.0, floor=0.0)
+    zh_spans = span_vectors([zh_vec], [1.0], 5)
+    en_spans = span_vectors([en_vec], [1.0], 5)
+    lo, hi = np.zeros(2, np.int64), np.full(2, 4, np.int64)
+    skip_en = np.full(4, price)
+    raw = dp_align(zh_spans, en_spans, np.ones(1), np.ones(4), lo, hi, config, 1.0, None, np.zeros(1), skip_en)
+    beads = [(z, e) for z, e, _ in raw]
+    if price == 0.0:
+        assert beads == [((0,), (0,)), ((), (1,)), ((), (2,)), ((), (3,))]
+    elif price == 2.0:
+        assert beads == [((0,), (0, 1, 2, 3))]
+    else:  # a middle price: whatever the choice, every English sentence is accounted for once
+        assert sorted(j for _, e in beads for j in e) == [0, 1, 2, 3]
+
+
+def test_skip_prices_orphans_and_surplus():
+    config = AlignConfig(skip_penalty=0.1, orphan_below=0.2, orphan_above=0.4, omission_slack=1, max_en=5, max_zh=5)
+    zh_best = np.array([0.9, 0.1, 0.3, 0.9])
+    en_best = np.full(20, 0.9)
+    # Anchors (0, 0) and (3, 19): 2 Chinese sentences between them face 18 English ones,
+    # more than 5 per Chinese sentence (+1) could cover, so those English sentences are free.
+    skip_zh, skip_en = skip_prices(zh_best, en_best, [(0, 0), (3, 19)], config)
+    assert skip_zh == pytest.approx([0.1, 0.0, 0.05, 0.1])
+    assert skip_en[0] == pytest.approx(0.1) and skip_en[19] == pytest.approx(0.1)
+    assert np.all(skip_en[1:19] == 0.0)
+    # In step (2 zh : 3 en between anchors): nothing is free.
+    _, skip_en = skip_prices(zh_best, en_best[:5], [(0, 0), (3, 4)], config)
+    assert np.all(skip_en == pytest.approx(0.1))

@@ -192,14 +192,15 @@ def test_example_progress_callbacks(example):
     _, calls = example
     starts = [c for c in calls if c[0] == "start"]
     assert [c[1] for c in starts] == ["embedding", "aligning"]
-    # A small document embeds every span of 1..5 sentences exactly: 9+8+7+6+5 texts a side.
-    assert starts[0][2] == 2 * (9 + 8 + 7 + 6 + 5) and starts[1][2] == 9
+    # A small document embeds every span of 1..5 sentences exactly. The editor's note before
+    # the first speaker turn is the preamble and is not aligned: 8 Chinese sentences, 9 English.
+    assert starts[0][2] == (8 + 7 + 6 + 5 + 4) + (9 + 8 + 7 + 6 + 5) and starts[1][2] == 8
     embedding = calls[calls.index(starts[0]) + 1:calls.index(starts[1])]
     assert sum(c[1] for c in embedding if c[0] == "advance") == starts[0][2]
     assert calls.count(("finish",)) == 2
     # The aligning stage reports every Chinese row.
     after = calls[calls.index(starts[1]) + 1:]
-    assert sum(c[1] for c in after if c[0] == "advance") == 9
+    assert sum(c[1] for c in after if c[0] == "advance") == 8
 
 
 def test_headings_and_notes_left_out(use_embedder):
@@ -231,3 +232,26 @@ def test_align_documents_converts_output_script(use_embedder):
     assert alignment.signature["zh_script_in"] == "traditional"
     assert alignment.signature["zh_script_out"] == "simplified"
     assert pairs(alignment.beads) == [((0,), (0,)), ((1,), (1,))]
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # editor's summary and a TOC line, then ten turns by two speakers: the first two segments.
+        ("编者按：这是一篇访谈。\n目录\n" + "主持人：你好。\n张伟：你好。\n" * 5, [0, 1]),
+        # the same opening but too long for a preamble (over a fifth of the text): a story, not an interview.
+        ("编者按：这是一篇访谈。\n目录\n" + "主持人：你好。\n张伟：你好。\n" * 2, []),
+        # "X道：" is fiction's narration, not a speaker label.
+        ("他走了。\n" + "韦小宝道：好。\n小玄子道：不好。\n" * 5, []),
+        # a single speaker: no preamble is assumed.
+        ("前言。\n张伟：你好。\n张伟：再见。\n张伟：好的。\n张伟：是的。\n", []),
+        # too few turns.
+        ("前言。\n主持人：你好。\n张伟：再见。\n", []),
+        # no speakers at all.
+        ("第一句。第二句。\n", []),
+    ],
+)
+def test_preamble_indices(text, expected):
+    from toolkit.pipeline import preamble_indices
+
+    assert preamble_indices(segment_document(text, "zh")) == expected

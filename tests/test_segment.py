@@ -390,3 +390,12 @@ def test_karpathy_transcript_becomes_sentences():
     # nearly every sentence starts in uppercase and ends in punctuation
     well_formed = [s for s in sentences if s.text[0].isupper() and s.text[-1] in ".?!"]
     assert len(well_formed) >= 0.95 * len(sentences)
+
+
+def test_fiction_speech_verbs_are_not_speaker_labels():
+    from toolkit.segment import segment_document
+
+    doc = segment_document("韦小宝笑道：好。\n凤姐道：不好。\n韦小宝笑道：走吧。\n凤姐道：是。\n", "zh")
+    assert all(s.speaker is None for s in doc.segments)
+    doc = segment_document("主持人：你好。\n张伟：你好。\n主持人：再见。\n张伟：再见。\n", "zh")
+    assert [s.speaker for s in doc.segments] == ["主持人", "张伟", "主持人", "张伟"]

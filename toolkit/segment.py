@@ -201,14 +201,15 @@ class _SpeakerLabels:
         accepted = {n for n, c in counts.items() if self._is_clear_speaker(n, c)}
         interview = bool(accepted)
         self._accepted = accepted | {
-            n for n in counts if interview and _looks_like_person(n) and n.lower() not in _NOT_SPEAKERS
+            n for n in counts
+            if interview and _looks_like_person(n) and n.lower() not in _NOT_SPEAKERS and not _is_narration(n)
         }
 
     @staticmethod
     def _is_clear_speaker(name: str, count: int) -> bool:
         if name in _ROLE_SPEAKERS:
             return True
-        if name.lower() in _NOT_SPEAKERS:
+        if name.lower() in _NOT_SPEAKERS or _is_narration(name):
             return False
         if count >= 2:
             return True
@@ -220,6 +221,15 @@ class _SpeakerLabels:
         if match is None or match["name"] not in self._accepted:
             return None
         return match["name"], match.string[match.end():]
+
+
+# Fiction introduces speech with a verb ("韦小宝笑道：", "凤姐道：", "他想："):
+# narration, not a transcript's speaker label.
+_SPEECH_VERB_RE = re.compile(r"(?:道|说|說|问|問|答|想|叫|喊|骂|罵|嚷|讲|講|曰|云)$")
+
+
+def _is_narration(name: str) -> bool:
+    return bool(_SPEECH_VERB_RE.search(name))
 
 
 def _looks_like_person(name: str) -> bool:
