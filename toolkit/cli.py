@@ -165,5 +165,104 @@ def _root(version: bool = typer.Option(False, "--version", help="Print the versi
     pass
 
 
+# ---------------------------------------------------------------------------
+# scoring: imported here, not at the top, so the commands above stay untouched;
+# toolkit.score imports sacrebleu lazily, so this costs nothing at start-up.
+from .score import DEFAULT_MT, DEFAULT_TARGET_LANG, LOWEST_PAIRS, TARGET_LANGS  # noqa: E402
+
+
+@app.command()
+def bleu(
+    hyp: Path = typer.Argument(..., help="Machine translation, one segment per line (UTF-8)."),
+    ref: Path = typer.Argument(..., help="Reference translation, one segment per line, as many lines as HYP."),
+    lang: str = typer.Option(DEFAULT_TARGET_LANG, "--lang", help=f"Language of HYP and REF: {', '.join(TARGET_LANGS)} ('zh' uses sacrebleu's zh tokenizer)."),
+    sentence: bool = typer.Option(False, "--sentence", help="Also print each line's BLEU and chrF as TSV."),
+) -> None:
+    """Corpus BLEU, chrF and TER of HYP against REF with sacrebleu's signatures."""
+    from .errors import InputError
+    from .score import corpus_scores, read_segments, sentence_scores
+
+    try:
+        hyps, refs = read_segments(hyp), read_segments(ref)
+        if len(hyps) != len(refs):
+            raise InputError(f"{hyp} has {len(hyps)} lines but {ref} has {len(refs)}",
+                             "give one reference line per translated line")
+        corpus = corpus_scores(hyps, refs, lang)
+        pairs = sentence_scores(hyps, refs, lang) if sentence else []
+    except ToolkitError as error:
+        _fail(error)
+    typer.echo(corpus.format())
+    if sentence:
+        typer.echo("\nline\tBLEU\tchrF")
+        for number, pair in enumerate(pairs, start=1):
+            typer.echo(f"{number}\t{pair.bleu:.2f}\t{pair.chrf:.2f}")
+
+
+@app.command()
+def score(
+    out_dir: Path = typer.Argument(..., help="Output folder of `bitext align` (holding one NAME.jsonl)."),
+    mt: str = typer.Option(DEFAULT_MT, "--mt", help="Translator for the Chinese side: a toolkit.translate spec (registry name, seq2seq[:MODEL], llm:MODEL, a path)."),
+    cache: Optional[Path] = typer.Option(None, "--cache", help="Translation cache (SQLite) [default: $XDG_CACHE_HOME/bitext/translations.sqlite]."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor fill the translation cache."),
+    lowest: int = typer.Option(LOWEST_PAIRS, "--lowest", help="How many of the lowest-scoring pairs to list."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar, and no report on the terminal (it is still written)."),
+) -> None:
+    """Machine-translate the Chinese side and score it against the human English (BLEU, chrF, TER).
+
+    Adds sentence BLEU and chrF to each record of NAME.jsonl and writes the corpus report to NAME.score.json.
+    """
+    import contextlib
+    from collections import Counter
+
+    from .score import (default_cache_path, find_jsonl, format_report, needs_translation, report_path,
+                        score_alignment, write_records, write_report)
+    from .writers import read_jsonl
+
+    bar = _Bar(quiet)
+    try:
+        jsonl = find_jsonl(out_dir)
+        records = read_jsonl(jsonl)
+        texts = list(dict.fromkeys(r["zh"] for r in records if needs_translation(r)))  # each text once
+        translations, model = [], mt
+        if texts:
+            try:
+                from .translate import get_translator, translate_checked
+            except ImportError as exc:
+                raise ToolkitError("machine translation is not available in this installation",
+                                   f"toolkit.translate cannot be imported: {exc}") from exc
+            translator = get_translator(mt)
+            model = translator.describe()
+            with contextlib.ExitStack() as stack:
+                store = None
+                if not no_cache:
+                    from .mtcache import TranslationCache
+
+                    store = stack.enter_context(TranslationCache(cache or default_cache_path()))
+                bar.start("translating", len(texts))
+                translations = translate_checked(translator, texts, cache=store, progress=bar.advance)
+                bar.finish()
+        if len(translations) != len(texts):
+            raise ToolkitError(f"the translator returned {len(translations)} translations for {len(texts)} texts",
+                               "this is a bug in the translator; please report it")
+        # An empty output (e.g. --mt none) is no translation, not a translation scoring 0.
+        by_text = {text: t.text or None for text, t in zip(texts, translations)}
+        scored, report = score_alignment(records, by_text, model=model, lowest=lowest)
+        flags = Counter(flag for t in translations for flag in t.flags)
+        report["translation"] = {"spec": mt, "texts": len(texts), "cached": sum(t.cached for t in translations),
+                                 "flags": dict(sorted(flags.items()))}
+        report["command"] = shlex.join(["bitext", *sys.argv[1:]])
+        try:
+            write_records(jsonl, scored)
+            write_report(report_path(jsonl), report)
+        except OSError as exc:
+            raise ToolkitError(f"cannot write to {jsonl.parent}: {exc.strerror or exc}",
+                               "check the folder's permissions") from exc
+    except ToolkitError as error:
+        bar.finish()
+        _fail(error)
+    if not quiet:
+        typer.echo(format_report(report))
+
+
 def main() -> None:
     app()
