@@ -1,0 +1,662 @@
+"""Machine translation of Chinese segments into English, behind one small interface.
+
+Every backend is a :class:`Translator` with ``translate(texts) -> texts`` (raw
+output, batched by length) and ``describe()`` (model and settings, for
+signatures and cache keys). Models are loaded on first use, so building a
+translator, and importing this module, never imports torch.
+
+:func:`translate_checked` is what the pipeline calls: it deduplicates, reads
+and fills the persistent cache (:mod:`toolkit.mtcache`) batch by batch, checks
+every output (:func:`check_translation`), retries a flagged one once with
+different decoding settings, and keeps the flags of an output that still
+fails: a bad translation is never silently accepted.
+
+Backends (``--mt``): ``seq2seq[:NAME_OR_DIR]`` (MarianMT, NLLB-200, M2M100),
+``llm:NAME_OR_DIR`` / ``llm:FILE.gguf`` (an instruction-tuned causal LM),
+``none``, and the names in ``models/registry.json``; see :func:`get_translator`.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import ModelError
+
+log = logging.getLogger(__name__)
+
+ProgressFn = Callable[[int], None]  # called with the number of input texts just finished
+
+# ---------------------------------------------------------------------------
+# Output checks
+
+FLAGS = ("empty", "cjk", "repetition", "length", "untranslated")
+
+HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")
+LATIN_OR_DIGIT = re.compile(r"[A-Za-z0-9]")
+WORD = re.compile(r"\w+")  # punctuation runs ("...", "???") are style, not loops
+
+MAX_CJK_LEFT = 2  # a name kept in brackets, 张伟 (Zhang Wei), is fine; more is untranslated text
+# English characters expected per Chinese character, and per Latin letter or digit
+# kept in the source. 3.5 is the median over the WMT18/19 zh->en news test sets
+# (5,949 pairs); a Latin letter or digit usually carries over as one character.
+EN_CHARS_PER_HAN = 3.5
+EN_CHARS_PER_LATIN = 1.0
+# An output shorter than 0.35x or longer than 3.5x the expected length is flagged.
+# On the WMT references (human translations) these bounds flag 5 of 5,949 pairs (0.08%).
+LENGTH_BOUNDS = (0.35, 3.5)
+MIN_EXPECTED_CHARS = 16.0  # sources under ~5 Chinese characters ("好。" -> "OK.") are exempt
+# A word repeated this many times in a row, or a phrase of
+# 2..MAX_PERIOD tokens repeated REPEAT_PHRASE times in a row, is a decoding loop.
+REPEAT_TOKEN = 4
+REPEAT_PHRASE = 3
+MAX_PERIOD = 12
+
+
+def check_translation(source: str, output: str) -> list[str]:
+    """The problems of one machine translation, as flags from :data:`FLAGS` (empty list: fine).
+
+    - ``empty``: nothing but whitespace.
+    - ``cjk``: more than MAX_CJK_LEFT Chinese characters left in the output.
+    - ``repetition``: a word repeated REPEAT_TOKEN+ times in a row, or a phrase of
+      2..MAX_PERIOD words REPEAT_PHRASE+ times in a row, punctuation ignored
+      (unless the source repeats itself the same way).
+    - ``length``: output characters outside LENGTH_BOUNDS x the expected length
+      (EN_CHARS_PER_HAN per Chinese character + EN_CHARS_PER_LATIN per Latin
+      letter or digit); sources whose expected length is under MIN_EXPECTED_CHARS are exempt.
+    """
+    text = output.strip()
+    if not text:
+        return ["empty"]
+    flags = []
+    if len(HAN.findall(text)) > MAX_CJK_LEFT:
+        flags.append("cjk")
+    if _has_loop(WORD.findall(text.lower())) and not _has_loop(_source_units(source)):
+        flags.append("repetition")
+    expected = expected_length(source)
+    if expected >= MIN_EXPECTED_CHARS:
+        ratio = len(text) / expected
+        if not LENGTH_BOUNDS[0] <= ratio <= LENGTH_BOUNDS[1]:
+            flags.append("length")
+    return flags
+
+
+def expected_length(source: str) -> float:
+    """The usual length in characters of an English translation of ``source``."""
+    return EN_CHARS_PER_HAN * len(HAN.findall(source)) + EN_CHARS_PER_LATIN * len(LATIN_OR_DIGIT.findall(source))
+
+
+def _source_units(source: str) -> list[str]:
+    # Chinese has no spaces: each character is a unit, Latin words stay whole.
+    return re.findall(r"[A-Za-z0-9]+|[^\W\d_A-Za-z]", source.lower())
+
+
+def _has_loop(tokens: Sequence[str]) -> bool:
+    """True if some run of 1..MAX_PERIOD tokens repeats back to back (see REPEAT_TOKEN/REPEAT_PHRASE)."""
+    n = len(tokens)
+    for period in range(1, MAX_PERIOD + 1):
+        copies = REPEAT_TOKEN if period == 1 else REPEAT_PHRASE
+        needed = (copies - 1) * period  # consecutive positions i with tokens[i] == tokens[i + period]
+        if needed + period > n:
+            break
+        run = 0
+        for i in range(n - period):
+            run = run + 1 if tokens[i] == tokens[i + period] else 0
+            if run >= needed:
+                return True
+    return False
+
+
+# ---------------------------------------------------------------------------
+# Translators
+
+
+class Translator:
+    """Base class: subclasses implement ``_load`` and ``_generate`` on one batch.
+
+    ``translate`` sorts the texts by length and cuts them into batches of at
+    most ``batch_size`` texts and ``max_batch_chars`` padded characters (the
+    longest text times the batch's size), so short sentences travel in big
+    batches and a long one does not pad a whole batch. ``retranslate`` is the
+    second attempt for flagged outputs, with ``RETRY_SETTINGS`` on top.
+    """
+
+    name = "base"
+    translates = True  # False for "none": nothing to check, cache or retry
+    batch_size = 16
+    max_batch_chars = 4096
+    RETRY_SETTINGS: dict = {}
+
+    def __init__(self) -> None:
+        self._model = None
+        self._tokenizer = None
+
+    def describe(self) -> str:
+        """The model and settings in one line, for signatures (and, with ``settings()``, cache keys)."""
+        settings = ", ".join(f"{k}={v}" for k, v in self.settings().items())
+        return f"{self.name}:{self.model_label} ({settings})" if settings else f"{self.name}:{self.model_label}"
+
+    @property
+    def model_label(self) -> str:
+        return getattr(self, "label", None) or getattr(self, "model_name", "")
+
+    def settings(self) -> dict:
+        """Everything besides the model that decides an output (JSON-able)."""
+        return {}
+
+    def batches(self, texts: Sequence[str]) -> list[list[int]]:
+        """Indices of ``texts`` grouped into batches, shortest texts first."""
+        order = sorted(range(len(texts)), key=lambda i: (len(texts[i]), i))
+        batches: list[list[int]] = []
+        current: list[int] = []
+        for i in order:
+            longest = len(texts[i])  # ascending order: the newcomer is the longest
+            if current and (len(current) >= self.batch_size
+                            or (len(current) + 1) * max(longest, 1) > self.max_batch_chars):
+                batches.append(current)
+                current = []
+            current.append(i)
+        if current:
+            batches.append(current)
+        return batches
+
+    def translate(self, texts: Sequence[str]) -> list[str]:
+        """Raw translations of ``texts``, one per text, in order (no checks, no cache)."""
+        return self._run(texts, {})
+
+    def retranslate(self, texts: Sequence[str]) -> list[str]:
+        """The second attempt for flagged outputs: the same prompt, ``RETRY_SETTINGS`` decoding."""
+        return self._run(texts, self.RETRY_SETTINGS)
+
+    def _run(self, texts: Sequence[str], overrides: dict) -> list[str]:
+        out = [""] * len(texts)
+        for batch in self.batches(texts):
+            results = self._generate([texts[i] for i in batch], overrides)
+            if len(results) != len(batch):  # pragma: no cover - a backend bug, not a user mistake
+                raise RuntimeError(f"{self.name} returned {len(results)} outputs for {len(batch)} inputs")
+            for i, result in zip(batch, results):
+                out[i] = result
+        return out
+
+    def _generate(self, texts: list[str], overrides: dict) -> list[str]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+class NoTranslator(Translator):
+    """``none``: segments without a counterpart stay untranslated (flagged ``untranslated``)."""
+
+    name = "none"
+    translates = False
+
+    def describe(self) -> str:
+        return "none (untranslated)"
+
+    def _generate(self, texts: list[str], overrides: dict) -> list[str]:
+        return [""] * len(texts)
+
+
+def _quiet_transformers():
+    try:
+        import transformers  # noqa: F401
+    except ImportError as exc:
+        raise ModelError(
+            "machine translation needs torch and transformers",
+            "pip install torch==2.13.0 transformers sentencepiece",
+        ) from exc
+    from transformers.utils import logging as hf_logging
+
+    # Library code stays quiet: no download or weight-loading bars on stderr.
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
+
+
+def _load_error(kind: str, model: str, exc: Exception, gguf_file: str | None = None) -> ModelError:
+    where = Path(model)
+    if gguf_file:
+        reason = f"{exc.__class__.__name__}: {exc}"
+    elif (where.is_absolute() or model.startswith(".")) and not where.exists():
+        reason = "the folder does not exist"
+    elif where.is_dir():
+        reason = "not a transformers model folder" if not (where / "config.json").exists() else f"{exc}"
+    else:
+        reason = f"{exc.__class__.__name__} (model hub unreachable or unknown name)"
+    return ModelError(
+        f"cannot load {kind} model {model!r}: {reason}",
+        "give a local model folder (config.json, weights, tokenizer) or a registry name, "
+        "or run where the model hub is reachable",
+    )
+
+
+def _cap_new_tokens(texts: Sequence[str], limit: int) -> int:
+    # A Chinese character rarely needs more than ~1.5 English tokens; a cap
+    # from the batch's longest source stops greedy loops from running to the
+    # global limit on every short sentence.
+    return max(8, min(limit, 16 + 3 * max(len(t) for t in texts)))
+
+
+class Seq2SeqTranslator(Translator):
+    """A transformers encoder-decoder translation model (MarianMT by default).
+
+    NLLB-200 and M2M100 are recognised (config ``model_type`` ``m2m_100`` or
+    ``nllb-moe``, then the tokenizer's language codes): the source language is
+    set to ``zho_Hans``/``zh`` and generation is forced to start with
+    ``eng_Latn``/``en``. Greedy decoding unless ``num_beams`` > 1.
+    """
+
+    name = "seq2seq"
+    DEFAULT_MODEL = "Helsinki-NLP/opus-mt-zh-en"
+    # Second attempt: beam search that may not repeat a 3-gram, repetition penalised.
+    RETRY_SETTINGS = {"num_beams": 4, "no_repeat_ngram_size": 3, "repetition_penalty": 1.2}
+    MAX_SOURCE_TOKENS = 512
+
+    def __init__(self, model: str = DEFAULT_MODEL, batch_size: int = 16, max_new_tokens: int = 256,
+                 num_beams: int = 1, device: str = "cpu", label: str | None = None):
+        super().__init__()
+        self.model_name = str(model)
+        self.batch_size = batch_size
+        self.max_new_tokens = max_new_tokens
+        self.num_beams = num_beams
+        self.device = device
+        self.label = label
+        self._generate_kwargs: dict = {}
+
+    def settings(self) -> dict:
+        return {"num_beams": self.num_beams, "max_new_tokens": self.max_new_tokens}
+
+    def _load(self) -> None:
+        if self._model is not None:
+            return
+        _quiet_transformers()
+        from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
+
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(self.model_name)
+            model = AutoModelForSeq2SeqLM.from_pretrained(self.model_name).to(self.device).eval()
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise _load_error("translation", self.model_name, exc) from exc
+        self._generate_kwargs = _language_settings(model.config, tokenizer)
+        self._tokenizer, self._model = tokenizer, model
+
+    def _generate(self, texts: list[str], overrides: dict) -> list[str]:
+        import torch
+
+        self._load()
+        limit = min(self.MAX_SOURCE_TOKENS,
+                    getattr(self._model.config, "max_position_embeddings", None) or self.MAX_SOURCE_TOKENS)
+        batch = self._tokenizer(texts, padding=True, truncation=True, max_length=limit,
+                                return_tensors="pt").to(self.device)
+        kwargs = {"max_new_tokens": _cap_new_tokens(texts, self.max_new_tokens),
+                  "num_beams": self.num_beams, "do_sample": False, **self._generate_kwargs, **overrides}
+        kwargs["num_beams"] = max(kwargs["num_beams"], self.num_beams)
+        with torch.inference_mode():
+            out = self._model.generate(**batch, **kwargs)
+        return [t.strip() for t in self._tokenizer.batch_decode(out, skip_special_tokens=True)]
+
+
+def _language_settings(config, tokenizer) -> dict:
+    """NLLB / M2M100: set the tokenizer's source language; force English as the first token."""
+    if getattr(config, "model_type", "") not in ("m2m_100", "nllb-moe"):
+        return {}
+    unk = tokenizer.unk_token_id
+    if tokenizer.convert_tokens_to_ids("eng_Latn") not in (None, unk):  # NLLB-200
+        tokenizer.src_lang = "zho_Hans"
+        return {"forced_bos_token_id": tokenizer.convert_tokens_to_ids("eng_Latn")}
+    if hasattr(tokenizer, "get_lang_id"):  # M2M100
+        tokenizer.src_lang = "zh"
+        return {"forced_bos_token_id": tokenizer.get_lang_id("en")}
+    if tokenizer.convert_tokens_to_ids("__en__") not in (None, unk):
+        tokenizer.src_lang = "zh"
+        return {"forced_bos_token_id": tokenizer.convert_tokens_to_ids("__en__")}
+    raise ModelError(
+        f"the model {getattr(config, 'name_or_path', '')!r} is M2M100-like but its tokenizer has no English language code",
+        "use an NLLB-200 or M2M100 tokenizer (eng_Latn or __en__ in its vocabulary)",
+    )
+
+
+SYSTEM_PROMPT = (
+    "You are a professional translator. Translate the Chinese text the user gives you into "
+    "fluent, faithful English. Reply with the English translation only: no notes, no "
+    "explanations, no quotation marks, no Chinese."
+)
+USER_PROMPT = "Translate into English:\n\n{text}"
+
+_LABEL = re.compile(r"^\s*(?:\*\*)?(?:english\s+translation|translation|english|译文|翻译)(?:\*\*)?\s*[:：]\s*(?:\*\*)?",
+                    re.IGNORECASE)
+_THINK = re.compile(r"<think>.*?(?:</think>|$)", re.DOTALL)
+_QUOTES = [('"', '"'), ("“", "”"), ("'", "'"), ("‘", "’"), ("「", "」"), ("『", "』")]
+
+
+def clean_llm_output(text: str) -> str:
+    """The translation alone: no reasoning block, "Translation:" label, wrapping quotes or trailing note."""
+    text = _THINK.sub("", text).strip()
+    text = _LABEL.sub("", text, count=1).strip()
+    # A note or explanation after the translation, in its own paragraph.
+    text = re.split(r"\n\s*\n\s*(?:\(?note|\*\*note|explanation)\b", text, maxsplit=1, flags=re.IGNORECASE)[0].strip()
+    for left, right in _QUOTES:
+        inner = text[len(left):-len(right)] if len(text) >= 2 else ""
+        if text.startswith(left) and text.endswith(right) and left not in inner and right not in inner:
+            text = inner.strip()
+            break
+    return text
+
+
+class LLMTranslator(Translator):
+    """An instruction-tuned causal LM through transformers, with a fixed translation prompt.
+
+    ``model`` is a hub name or a local folder; ``gguf_file`` names a GGUF file
+    inside it (needs the ``gguf`` and ``accelerate`` packages; transformers
+    dequantises it on load). Each text gets SYSTEM_PROMPT and USER_PROMPT
+    through the tokenizer's chat template; batches are left-padded, decoding
+    is greedy, and only the new tokens are decoded, then cleaned by
+    :func:`clean_llm_output`. ``tokenizer`` overrides where the tokenizer comes from.
+    """
+
+    name = "llm"
+    batch_size = 8
+    max_batch_chars = 2048
+    # Second attempt: still greedy (so reproducible and cacheable), but a repeated
+    # token is penalised and no 4-gram may come twice, which breaks decoding loops.
+    RETRY_SETTINGS = {"repetition_penalty": 1.2, "no_repeat_ngram_size": 4}
+
+    def __init__(self, model: str, gguf_file: str | None = None, batch_size: int = 8,
+                 max_new_tokens: int = 256, tokenizer: str | None = None, device: str = "cpu",
+                 system_prompt: str = SYSTEM_PROMPT, user_prompt: str = USER_PROMPT,
+                 label: str | None = None):
+        super().__init__()
+        if "{text}" not in user_prompt:
+            raise ModelError("the user prompt of an LLM translator needs a {text} placeholder",
+                             f"for example: {USER_PROMPT!r}")
+        self.model_name = str(model)
+        self.gguf_file = gguf_file
+        self.batch_size = batch_size
+        self.max_new_tokens = max_new_tokens
+        self.tokenizer_name = tokenizer
+        self.device = device
+        self.system_prompt = system_prompt
+        self.user_prompt = user_prompt
+        self.label = label
+
+    @property
+    def model_label(self) -> str:
+        if self.label:
+            return self.label
+        return f"{self.model_name}/{self.gguf_file}" if self.gguf_file else self.model_name
+
+    def settings(self) -> dict:
+        settings = {"decoding": "greedy", "max_new_tokens": self.max_new_tokens}
+        if self.system_prompt != SYSTEM_PROMPT or self.user_prompt != USER_PROMPT:
+            settings["prompt"] = {"system": self.system_prompt, "user": self.user_prompt}
+        return settings
+
+    def _load(self) -> None:
+        if self._model is not None:
+            return
+        _quiet_transformers()
+        if self.gguf_file:
+            missing = [p for p in ("gguf", "accelerate") if importlib.util.find_spec(p) is None]
+            if missing:
+                raise ModelError(
+                    f"loading the GGUF file {self.gguf_file} needs the package(s) {', '.join(missing)}",
+                    "pip install gguf accelerate",
+                )
+            if Path(self.model_name).is_dir() and not (Path(self.model_name) / self.gguf_file).is_file():
+                raise ModelError(f"no GGUF file {self.gguf_file} in {self.model_name}",
+                                 "check the file name, or fetch the model again")
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        gguf = {"gguf_file": self.gguf_file} if self.gguf_file else {}
+        try:
+            if self.tokenizer_name:
+                tokenizer = AutoTokenizer.from_pretrained(self.tokenizer_name)
+            else:
+                tokenizer = AutoTokenizer.from_pretrained(self.model_name, **gguf)
+            model = AutoModelForCausalLM.from_pretrained(self.model_name, **gguf).to(self.device).eval()
+        except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
+            raise _load_error("LLM", self.model_name, exc, self.gguf_file) from exc
+        if not getattr(tokenizer, "chat_template", None):
+            raise ModelError(
+                f"the tokenizer of {self.model_label!r} has no chat template",
+                "use an instruction-tuned (chat) model, or give a tokenizer that has one",
+            )
+        tokenizer.padding_side = "left"  # generation continues from the right end of every row
+        if tokenizer.pad_token is None:
+            tokenizer.pad_token = tokenizer.eos_token
+        self._tokenizer, self._model = tokenizer, model
+
+    def prompt(self, text: str) -> str:
+        """The full prompt string for one source text, through the chat template."""
+        self._load()
+        messages = [{"role": "system", "content": self.system_prompt},
+                    {"role": "user", "content": self.user_prompt.format(text=text)}]
+        try:
+            return self._tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        except Exception:  # some templates (Gemma) reject a system turn: fold it into the user's
+            merged = [{"role": "user", "content": self.system_prompt + "\n\n" + messages[1]["content"]}]
+            return self._tokenizer.apply_chat_template(merged, tokenize=False, add_generation_prompt=True)
+
+    def _generate(self, texts: list[str], overrides: dict) -> list[str]:
+        import torch
+
+        self._load()
+        prompts = [self.prompt(t) for t in texts]
+        # The chat template already wrote any BOS token; do not add a second one.
+        batch = self._tokenizer(prompts, padding=True, add_special_tokens=False, return_tensors="pt").to(self.device)
+        kwargs = {"max_new_tokens": _cap_new_tokens(texts, self.max_new_tokens), "do_sample": False,
+                  "pad_token_id": self._tokenizer.pad_token_id, **overrides}
+        with torch.inference_mode():
+            out = self._model.generate(**batch, **kwargs)
+        new_tokens = out[:, batch["input_ids"].shape[1]:]
+        return [clean_llm_output(t) for t in self._tokenizer.batch_decode(new_tokens, skip_special_tokens=True)]
+
+
+# ---------------------------------------------------------------------------
+# Checked, cached translation
+
+
+@dataclass(frozen=True)
+class Translation:
+    """One source text's machine translation, with the flags its checks raised.
+
+    ``flags`` empty means the output passed every check; ``cached`` says it came
+    from the cache rather than from the model in this run.
+    """
+
+    source: str
+    text: str
+    flags: tuple[str, ...] = ()
+    cached: bool = False
+
+    def __post_init__(self) -> None:
+        unknown = [f for f in self.flags if f not in FLAGS]
+        if unknown:
+            raise ValueError(f"unknown translation flags {unknown}; expected some of {FLAGS}")
+
+    @property
+    def ok(self) -> bool:
+        return not self.flags
+
+
+CHECKS_VERSION = 1  # part of the cache key: stored flags are only as good as the checks that made them
+
+
+def cache_settings(translator: Translator) -> dict:
+    """The settings half of a translator's cache key."""
+    return {**translator.settings(), "retry": translator.RETRY_SETTINGS, "checks": CHECKS_VERSION}
+
+
+def translate_checked(translator: Translator, texts: Sequence[str], cache=None,
+                      progress: ProgressFn | None = None) -> list[Translation]:
+    """Translate ``texts`` with checks, one retry for flagged outputs, and a cache.
+
+    Identical texts are translated once. ``cache`` (a
+    :class:`~toolkit.mtcache.TranslationCache`) is read first and written after
+    every batch, so an interrupted run resumes where it stopped. A flagged
+    output is translated once more with ``translator.retranslate``; the attempt
+    with fewer flags is kept (the first on a tie) together with its flags.
+    ``progress`` gets the number of input texts finished (duplicates counted):
+    first the cache hits, then each batch.
+    """
+    progress = progress or (lambda n: None)
+    copies: dict[str, int] = {}
+    for text in texts:
+        copies[text] = copies.get(text, 0) + 1
+    if not translator.translates:
+        progress(len(texts))
+        return [Translation(t, "", ("untranslated",)) for t in texts]
+
+    model, settings = translator.describe(), cache_settings(translator)
+    done: dict[str, Translation] = {}
+    for text in copies:
+        if not text.strip():  # nothing to translate
+            done[text] = Translation(text, "", ())
+    if cache is not None:
+        for text, (output, flags) in cache.get_many(model, settings, [t for t in copies if t not in done]).items():
+            done[text] = Translation(text, output, tuple(flags), cached=True)
+    if done:
+        progress(sum(copies[t] for t in done))
+
+    misses = [t for t in copies if t not in done]
+    for batch in translator.batches(misses):
+        sources = [misses[i] for i in batch]
+        fresh = _translate_batch(translator, sources)
+        if cache is not None:
+            cache.put_many(model, settings, {t.source: (t.text, t.flags) for t in fresh})
+        for result in fresh:
+            done[result.source] = result
+        progress(sum(copies[t] for t in sources))
+    return [done[t] for t in texts]
+
+
+def _translate_batch(translator: Translator, sources: list[str]) -> list[Translation]:
+    outputs = translator.translate(sources)
+    flags = [check_translation(s, o) for s, o in zip(sources, outputs)]
+    again = [i for i, f in enumerate(flags) if f]
+    if again:
+        log.info("%s: retrying %d flagged output(s)", translator.name, len(again))
+        retried = translator.retranslate([sources[i] for i in again])
+        for i, output in zip(again, retried):
+            second = check_translation(sources[i], output)
+            if len(second) < len(flags[i]):
+                outputs[i], flags[i] = output, second
+    return [Translation(s, o.strip(), tuple(f)) for s, o, f in zip(sources, outputs, flags)]
+
+
+# ---------------------------------------------------------------------------
+# Names on the command line
+
+
+DEFAULT_MT = "seq2seq"
+FETCH_COMMAND = "python scripts/fetch_models.py {name}"
+# Short names for hub models; registry names (models/registry.json) come on top.
+HUB_MODELS = {
+    "marian": ("seq2seq", Seq2SeqTranslator.DEFAULT_MODEL),
+    "nllb": ("seq2seq", "facebook/nllb-200-distilled-600M"),
+    "m2m100": ("seq2seq", "facebook/m2m100_418M"),
+}
+
+
+def read_registry(models_dir: Path) -> dict[str, dict]:
+    """The ``models`` table of ``models_dir/registry.json`` ({} when there is no such file)."""
+    path = Path(models_dir) / "registry.json"
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        models = data["models"]
+        if not isinstance(models, dict) or not all(isinstance(e, dict) for e in models.values()):
+            raise ValueError("'models' must map names to objects")
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ModelError(f"the model registry {path} cannot be read: {exc}",
+                         'fix it: {"models": {"NAME": {"backend": "llm", "file": "...gguf"}}}') from exc
+    return models
+
+
+def get_translator(spec: str = DEFAULT_MT, models_dir: Path = Path("models")) -> Translator:
+    """Build a translator from ``--mt``: a backend, a backend with its model, a registry name or a path.
+
+    - ``none``: no translation.
+    - ``seq2seq`` (MarianMT opus-mt-zh-en) or ``seq2seq:NAME_OR_DIR``; ``marian``, ``nllb``, ``m2m100``.
+    - ``llm:NAME_OR_DIR`` or ``llm:PATH/FILE.gguf`` (the file's folder + ``gguf_file``).
+    - a name in ``models_dir/registry.json``, e.g. ``qwen1.5b``: its file must be under
+      ``models_dir`` (otherwise the hint says how to fetch it).
+    - a path: a ``.gguf`` file, or a model folder (encoder-decoder -> seq2seq, else llm).
+    """
+    spec = spec.strip()
+    backend, _, arg = spec.partition(":")
+    if spec == "none":
+        return NoTranslator()
+    if backend == "seq2seq":
+        return Seq2SeqTranslator(arg) if arg else Seq2SeqTranslator()
+    if backend == "llm":
+        if not arg:
+            raise ModelError("the llm backend needs a model",
+                             "write llm:NAME_OR_FOLDER, llm:PATH/FILE.gguf, or a registry name")
+        return _llm_from_path(arg)
+    registry = read_registry(models_dir)
+    if spec in registry:
+        return _from_registry(spec, registry[spec], Path(models_dir))
+    if spec in HUB_MODELS:
+        return Seq2SeqTranslator(HUB_MODELS[spec][1], label=spec)
+    path = Path(spec).expanduser()
+    if spec and path.exists():
+        return _from_path(path)
+    choices = ["none", "seq2seq", "seq2seq:NAME_OR_DIR", "llm:NAME_OR_DIR", "llm:FILE.gguf",
+               *HUB_MODELS, *sorted(registry)]
+    raise ModelError(f"unknown translator {spec!r}",
+                     f"choose one of: {', '.join(choices)}; or give a model folder or .gguf file")
+
+
+def _llm_from_path(arg: str, **kwargs) -> LLMTranslator:
+    if arg.lower().endswith(".gguf"):
+        path = Path(arg).expanduser()
+        return LLMTranslator(str(path.parent), gguf_file=path.name, **kwargs)
+    return LLMTranslator(arg, **kwargs)
+
+
+def _from_path(path: Path) -> Translator:
+    if path.is_file():
+        if path.suffix.lower() == ".gguf":
+            return _llm_from_path(str(path))
+        raise ModelError(f"{path} is not a model", "give a model folder or a .gguf file")
+    config = path / "config.json"
+    if config.is_file():
+        try:
+            is_seq2seq = bool(json.loads(config.read_text(encoding="utf-8")).get("is_encoder_decoder"))
+        except (OSError, ValueError) as exc:
+            raise ModelError(f"cannot read {config}: {exc}", "is this a transformers model folder?") from exc
+        return Seq2SeqTranslator(str(path)) if is_seq2seq else LLMTranslator(str(path))
+    ggufs = sorted(path.glob("*.gguf"))
+    if len(ggufs) == 1:
+        return LLMTranslator(str(path), gguf_file=ggufs[0].name)
+    raise ModelError(f"{path} is not a model folder (no config.json and not exactly one .gguf file)",
+                     "give seq2seq:FOLDER, llm:FOLDER or llm:FOLDER/FILE.gguf")
+
+
+def _from_registry(name: str, entry: dict, models_dir: Path) -> Translator:
+    backend = entry.get("backend", "llm")
+    file = entry.get("file") or entry.get("dir") or name
+    path = models_dir / file
+    if not path.exists():
+        raise ModelError(f"model {name!r} is not installed: {path} is missing",
+                         "install it with: " + FETCH_COMMAND.format(name=name))
+    tokenizer = entry.get("tokenizer")
+    if tokenizer and (models_dir / tokenizer).exists():
+        tokenizer = str(models_dir / tokenizer)
+    if backend == "seq2seq":
+        return Seq2SeqTranslator(str(path), label=name)
+    if backend != "llm":
+        raise ModelError(f"registry entry {name!r} has an unknown backend {backend!r}",
+                         "use \"backend\": \"llm\" or \"seq2seq\" in models/registry.json")
+    kwargs: dict = {"tokenizer": tokenizer, "label": name}
+    prompt = entry.get("prompt")
+    if isinstance(prompt, dict):
+        kwargs.update({k: v for k, v in (("system_prompt", prompt.get("system")),
+                                         ("user_prompt", prompt.get("user"))) if v})
+    if path.is_file():
+        return LLMTranslator(str(path.parent), gguf_file=path.name, **kwargs)
+    return LLMTranslator(str(path), **kwargs)
