@@ -383,6 +383,34 @@ def test_registry_names(tmp_path):
     assert isinstance(opus, Seq2SeqTranslator) and opus.model_name == str(models_dir / "opus-mt-zh-en")
 
 
+def test_registry_prompt_and_size(tmp_path):
+    _write_registry(tmp_path, {"tiny": {"backend": "llm", "file": "tiny.gguf", "size": 4,
+                                        "prompt": {"system": "Be brief.", "user": "English please: {text}"}}})
+    (tmp_path / "tiny.gguf").write_bytes(b"GGUF")
+    tiny = get_translator("tiny", models_dir=tmp_path)
+    assert (tiny.system_prompt, tiny.user_prompt) == ("Be brief.", "English please: {text}")
+    assert tiny.settings()["prompt"]["user"] == "English please: {text}"       # part of the cache key
+    (tmp_path / "tiny.gguf").write_bytes(b"GG")
+    with pytest.raises(ModelError, match="incomplete") as info:
+        get_translator("tiny", models_dir=tmp_path)
+    assert "fetch_models.py tiny" in info.value.hint
+
+
+def test_project_registry_is_found_from_anywhere(tmp_path, monkeypatch):
+    from toolkit.translate import PROJECT_MODELS_DIR, default_models_dir
+
+    monkeypatch.chdir(tmp_path)
+    if not (PROJECT_MODELS_DIR / "registry.json").is_file():
+        pytest.skip("no models/registry.json in this checkout")
+    assert default_models_dir() == PROJECT_MODELS_DIR
+    try:
+        translator = get_translator("qwen0.5b")
+    except ModelError as error:                       # not fetched here: the hint says how
+        assert "fetch_models.py qwen0.5b" in error.hint
+    else:
+        assert isinstance(translator, LLMTranslator) and translator.gguf_file
+
+
 def test_broken_registry(tmp_path):
     (tmp_path / "registry.json").write_text("{not json", encoding="utf-8")
     with pytest.raises(ModelError, match="registry") as info:

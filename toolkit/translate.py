@@ -551,6 +551,8 @@ def _translate_batch(translator: Translator, sources: list[str]) -> list[Transla
 
 
 DEFAULT_MT = "seq2seq"
+# Where scripts/fetch_models.py installs models: the project's models/ folder.
+PROJECT_MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
 FETCH_COMMAND = "python scripts/fetch_models.py {name}"
 # Short names for hub models; registry names (models/registry.json) come on top.
 HUB_MODELS = {
@@ -576,14 +578,20 @@ def read_registry(models_dir: Path) -> dict[str, dict]:
     return models
 
 
-def get_translator(spec: str = DEFAULT_MT, models_dir: Path = Path("models")) -> Translator:
+def default_models_dir() -> Path:
+    """The project's ``models/`` (where fetch_models.py writes) if it has a registry, else ``./models``."""
+    return PROJECT_MODELS_DIR if (PROJECT_MODELS_DIR / "registry.json").is_file() else Path("models")
+
+
+def get_translator(spec: str = DEFAULT_MT, models_dir: Path | None = None) -> Translator:
     """Build a translator from ``--mt``: a backend, a backend with its model, a registry name or a path.
 
     - ``none``: no translation.
     - ``seq2seq`` (MarianMT opus-mt-zh-en) or ``seq2seq:NAME_OR_DIR``; ``marian``, ``nllb``, ``m2m100``.
     - ``llm:NAME_OR_DIR`` or ``llm:PATH/FILE.gguf`` (the file's folder + ``gguf_file``).
     - a name in ``models_dir/registry.json``, e.g. ``qwen1.5b``: its file must be under
-      ``models_dir`` (otherwise the hint says how to fetch it).
+      ``models_dir`` (otherwise the hint says how to fetch it); ``models_dir`` defaults
+      to :func:`default_models_dir`.
     - a path: a ``.gguf`` file, or a model folder (encoder-decoder -> seq2seq, else llm).
     """
     spec = spec.strip()
@@ -597,9 +605,10 @@ def get_translator(spec: str = DEFAULT_MT, models_dir: Path = Path("models")) ->
             raise ModelError("the llm backend needs a model",
                              "write llm:NAME_OR_FOLDER, llm:PATH/FILE.gguf, or a registry name")
         return _llm_from_path(arg)
+    models_dir = Path(models_dir) if models_dir is not None else default_models_dir()
     registry = read_registry(models_dir)
     if spec in registry:
-        return _from_registry(spec, registry[spec], Path(models_dir))
+        return _from_registry(spec, registry[spec], models_dir)
     if spec in HUB_MODELS:
         return Seq2SeqTranslator(HUB_MODELS[spec][1], label=spec)
     path = Path(spec).expanduser()
@@ -644,6 +653,11 @@ def _from_registry(name: str, entry: dict, models_dir: Path) -> Translator:
     if not path.exists():
         raise ModelError(f"model {name!r} is not installed: {path} is missing",
                          "install it with: " + FETCH_COMMAND.format(name=name))
+    size = entry.get("size")
+    if path.is_file() and isinstance(size, int) and path.stat().st_size != size:
+        raise ModelError(f"model {name!r} is incomplete: {path} has {path.stat().st_size:,} bytes, "
+                         f"the registry says {size:,}",
+                         "fetch it again with: " + FETCH_COMMAND.format(name=name))
     tokenizer = entry.get("tokenizer")
     if tokenizer and (models_dir / tokenizer).exists():
         tokenizer = str(models_dir / tokenizer)
