@@ -506,3 +506,83 @@ def test_gguf_needs_its_packages(tmp_path, monkeypatch):
     with pytest.raises(ModelError, match="gguf") as info:
         get_translator(f"llm:{tmp_path / 'm.gguf'}").translate(["你好"])
     assert "pip install gguf accelerate" in info.value.hint
+
+
+def _write_tiny_gguf(path: Path) -> Path:
+    """A random 2-layer qwen2 GGUF (hidden 32, F32) with a byte-level BPE tokenizer and a chat template."""
+    np = pytest.importorskip("numpy")
+    gguf = pytest.importorskip("gguf")
+    tokenizers = pytest.importorskip("tokenizers")
+    bpe = tokenizers.ByteLevelBPETokenizer()
+    bpe.train_from_iterator(SOURCES * 3 + ["Host: why did you build this tool?", "Yes, it can."], vocab_size=300,
+                            min_frequency=1, special_tokens=["<|endoftext|>", "<|im_start|>", "<|im_end|>"],
+                            show_progress=False)
+    vocab = bpe.get_vocab()
+    tokens = sorted(vocab, key=vocab.get)
+    merges = json.loads(bpe._tokenizer.to_str())["model"]["merges"]
+    merges = [m if isinstance(m, str) else " ".join(m) for m in merges]
+    hidden, inner, layers, heads, kv_heads = 32, 64, 2, 2, 1
+    kv = kv_heads * hidden // heads
+    writer = gguf.GGUFWriter(str(path), "qwen2")
+    writer.add_context_length(128)
+    writer.add_embedding_length(hidden)
+    writer.add_block_count(layers)
+    writer.add_feed_forward_length(inner)
+    writer.add_head_count(heads)
+    writer.add_head_count_kv(kv_heads)
+    writer.add_layer_norm_rms_eps(1e-6)
+    writer.add_rope_freq_base(10000.0)
+    writer.add_tokenizer_model("gpt2")
+    writer.add_tokenizer_pre("qwen2")
+    writer.add_token_list(tokens)
+    writer.add_token_types([3 if t.startswith("<|") else 1 for t in tokens])
+    writer.add_token_merges(merges)
+    writer.add_bos_token_id(vocab["<|endoftext|>"])
+    writer.add_eos_token_id(vocab["<|im_end|>"])
+    writer.add_pad_token_id(vocab["<|endoftext|>"])
+    writer.add_chat_template(CHAT_TEMPLATE)
+    rng = np.random.default_rng(0)
+
+    def weights(*shape):
+        return (rng.standard_normal(shape) * 0.1).astype(np.float32)
+
+    writer.add_tensor("token_embd.weight", weights(len(tokens), hidden))
+    writer.add_tensor("output_norm.weight", np.ones(hidden, np.float32))
+    writer.add_tensor("output.weight", weights(len(tokens), hidden))
+    for block in range(layers):
+        name = f"blk.{block}."
+        for norm in ("attn_norm", "ffn_norm"):
+            writer.add_tensor(name + norm + ".weight", np.ones(hidden, np.float32))
+        for proj, rows in (("attn_q", hidden), ("attn_k", kv), ("attn_v", kv)):
+            writer.add_tensor(name + proj + ".weight", weights(rows, hidden))
+            writer.add_tensor(name + proj + ".bias", weights(rows))
+        writer.add_tensor(name + "attn_output.weight", weights(hidden, hidden))
+        writer.add_tensor(name + "ffn_gate.weight", weights(inner, hidden))
+        writer.add_tensor(name + "ffn_up.weight", weights(inner, hidden))
+        writer.add_tensor(name + "ffn_down.weight", weights(hidden, inner))
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    return path
+
+
+def test_llm_from_a_tiny_gguf_file(tmp_path, capfd):
+    pytest.importorskip("accelerate")
+    path = _write_tiny_gguf(tmp_path / "tiny-q.gguf")
+    translator = get_translator(f"llm:{path}")
+    translator.max_new_tokens = 8
+    out = translator.translate(SOURCES[:3])
+    assert len(out) == 3 and all(isinstance(t, str) for t in out)
+    assert translator.translate(SOURCES[:3]) == out
+    assert translator.prompt("你好").endswith("<|im_start|>assistant ")   # the GGUF's own chat template
+    assert "GGUF" not in capfd.readouterr().err                              # no progress bar from the library
+
+
+def test_damaged_gguf_file(tmp_path):
+    pytest.importorskip("gguf")
+    pytest.importorskip("accelerate")
+    (tmp_path / "broken.gguf").write_bytes(b"GGUF")
+    with pytest.raises(ModelError, match="not a GGUF file") as info:
+        get_translator(str(tmp_path / "broken.gguf")).translate(["你好"])
+    assert info.value.hint

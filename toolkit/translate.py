@@ -18,6 +18,8 @@ Backends (``--mt``): ``seq2seq[:NAME_OR_DIR]`` (MarianMT, NLLB-200, M2M100),
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import importlib.util
 import json
 import logging
@@ -215,10 +217,29 @@ def _quiet_transformers():
     hf_logging.set_verbosity_error()
 
 
+@contextlib.contextmanager
+def _quiet_gguf_loading():
+    """transformers' GGUF reader draws its own tqdm bar, deaf to its logging switches: mute it while loading."""
+    try:
+        from transformers import modeling_gguf_pytorch_utils as gguf_utils
+    except ImportError:  # pragma: no cover - older or newer transformers without that module
+        yield
+        return
+    original = getattr(gguf_utils, "tqdm", None)
+    if original is None:  # pragma: no cover
+        yield
+        return
+    gguf_utils.tqdm = functools.partial(original, disable=True)
+    try:
+        yield
+    finally:
+        gguf_utils.tqdm = original
+
+
 def _load_error(kind: str, model: str, exc: Exception, gguf_file: str | None = None) -> ModelError:
     where = Path(model)
     if gguf_file:
-        reason = f"{exc.__class__.__name__}: {exc}"
+        reason = f"{gguf_file} is not a GGUF file transformers can read ({exc.__class__.__name__}: {exc})"
     elif (where.is_absolute() or model.startswith(".")) and not where.exists():
         reason = "the folder does not exist"
     elif where.is_dir():
@@ -411,12 +432,17 @@ class LLMTranslator(Translator):
 
         gguf = {"gguf_file": self.gguf_file} if self.gguf_file else {}
         try:
-            if self.tokenizer_name:
-                tokenizer = AutoTokenizer.from_pretrained(self.tokenizer_name)
-            else:
-                tokenizer = AutoTokenizer.from_pretrained(self.model_name, **gguf)
-            model = AutoModelForCausalLM.from_pretrained(self.model_name, **gguf).to(self.device).eval()
-        except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
+            with _quiet_gguf_loading() if gguf else contextlib.nullcontext():
+                if self.tokenizer_name:
+                    tokenizer = AutoTokenizer.from_pretrained(self.tokenizer_name)
+                else:
+                    tokenizer = AutoTokenizer.from_pretrained(self.model_name, **gguf)
+                model = AutoModelForCausalLM.from_pretrained(self.model_name, **gguf).to(self.device).eval()
+        except Exception as exc:
+            # A damaged or unsupported GGUF file fails anywhere in its reader (struct.error,
+            # NotImplementedError for an unknown architecture...): all of it is "cannot load".
+            if not gguf and not isinstance(exc, (OSError, ValueError, KeyError, TypeError, RuntimeError)):
+                raise
             raise _load_error("LLM", self.model_name, exc, self.gguf_file) from exc
         if not getattr(tokenizer, "chat_template", None):
             raise ModelError(
