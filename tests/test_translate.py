@@ -390,6 +390,7 @@ def test_registry_prompt_and_size(tmp_path):
     tiny = get_translator("tiny", models_dir=tmp_path)
     assert (tiny.system_prompt, tiny.user_prompt) == ("Be brief.", "English please: {text}")
     assert tiny.settings()["prompt"]["user"] == "English please: {text}"       # part of the cache key
+    assert tiny.describe().startswith("llm:tiny (decoding=greedy, max_new_tokens=256, prompt=sha256:")
     (tmp_path / "tiny.gguf").write_bytes(b"GG")
     with pytest.raises(ModelError, match="incomplete") as info:
         get_translator("tiny", models_dir=tmp_path)

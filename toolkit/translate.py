@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import importlib.util
 import json
 import logging
@@ -140,7 +141,7 @@ class Translator:
 
     def describe(self) -> str:
         """The model and settings in one line, for signatures (and, with ``settings()``, cache keys)."""
-        settings = ", ".join(f"{k}={v}" for k, v in self.settings().items())
+        settings = ", ".join(f"{k}={_short(v)}" for k, v in self.settings().items())
         return f"{self.name}:{self.model_label} ({settings})" if settings else f"{self.name}:{self.model_label}"
 
     @property
@@ -187,6 +188,14 @@ class Translator:
 
     def _generate(self, texts: list[str], overrides: dict) -> list[str]:  # pragma: no cover - abstract
         raise NotImplementedError
+
+
+def _short(value) -> str:
+    # A custom prompt would swamp the one-line description: show its fingerprint instead.
+    if isinstance(value, (dict, list)):
+        text = json.dumps(value, sort_keys=True, ensure_ascii=False)
+        return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+    return str(value)
 
 
 class NoTranslator(Translator):
