@@ -113,6 +113,7 @@ FAKE_MT = {"猫坐在垫子上。": "The cat sat on the mat.", "狗在叫。": "
 class FakeTranslator:
     def __init__(self, spec):
         self.spec = spec
+        self.translates = spec != "none"  # like the real NoTranslator, "none" needs no cache
 
     def describe(self):
         return f"fake:{self.spec}"
@@ -155,6 +156,7 @@ def fake_translate(monkeypatch, tmp_path):
     translate.translate_checked = translate_checked
     mtcache = types.ModuleType("toolkit.mtcache")
     mtcache.TranslationCache = FakeCache
+    mtcache.default_cache_path = lambda: tmp_path / "xdg" / "bitext" / "translations.sqlite"
     monkeypatch.setitem(sys.modules, "toolkit.translate", translate)
     monkeypatch.setitem(sys.modules, "toolkit.mtcache", mtcache)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))

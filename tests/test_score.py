@@ -11,7 +11,7 @@ from toolkit.errors import InputError, ToolkitError
 from toolkit.score import (LOWEST_PAIRS, CorpusScores, PairScore, corpus_scores, find_jsonl, format_report,
                            needs_translation, read_segments, report_path, score_alignment, sentence_scores,
                            write_records, write_report)
-from toolkit.writers import JSONL_KEYS, read_jsonl
+from toolkit.writers import read_jsonl
 
 # ---------------------------------------------------------------------------
 # sentence and corpus scores
@@ -148,7 +148,8 @@ def test_needs_translation():
 def test_score_alignment_records():
     scored, _ = score_alignment(RECORDS, MT, model="fake")
     assert [r["id"] for r in scored] == [1, 2, 3, 4, 5, 6, 7]
-    assert list(scored[0])[: len(JSONL_KEYS)] == list(JSONL_KEYS)
+    # The record's own keys come first, in their order; the scores are appended.
+    assert list(scored[0]) == [*RECORDS[0], "bleu", "chrf"]
     assert scored[0]["bleu"] == 100.0 and scored[0]["chrf"] == 100.0
     for i in (1, 3, 4, 6):  # one-sided, mt origin, no translation
         assert scored[i]["bleu"] is None and scored[i]["chrf"] is None

@@ -90,13 +90,15 @@ def align(
     max_en: int = typer.Option(_DEFAULT.max_en, "--max-en", help="Most English sentences in one bead."),
     max_total: int = typer.Option(_DEFAULT.max_total, "--max-total", help="Most sentences in one bead, both sides."),
     threshold: float = typer.Option(_DEFAULT.threshold, "--threshold", help="Similarity a pair must beat to be aligned rather than left as an omission."),
+    mt: Optional[str] = typer.Option(None, "--mt", help="Machine-translate the Chinese segments left without English (1-0 beads) with this translator: a registry name (qwen1.5b, qwen0.5b), seq2seq[:MODEL], llm:MODEL, a path, or none [default: no translation]."),
+    mt_cache: Optional[Path] = typer.Option(None, "--mt-cache", help="Translation cache (SQLite) [default: $XDG_CACHE_HOME/bitext/translations.sqlite]."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or summary."),
 ) -> None:
     """Align a Chinese text with its English original and write .align, .jsonl, .tmx, sentences and a signature."""
     from dataclasses import replace
 
     from .pipeline import AlignOptions, Progress, align_documents, file_digest, load_document
-    from .writers import output_paths, write_alignment
+    from .writers import output_paths
 
     bar = _Bar(quiet)
     try:
@@ -112,17 +114,16 @@ def align(
         output_paths(out_dir, base)  # a bad --name fails now, not after the alignment
         zh = load_document(zh_file, "zh", presegmented=presegmented, name=base)
         en = load_document(en_file, "en", presegmented=presegmented, comment_prefix=en_comment, name=base)
-        result = align_documents(zh, en, options, progress=Progress(bar.start, bar.advance, bar.finish), name=base)
+        progress = Progress(bar.start, bar.advance, bar.finish)
+        result = align_documents(zh, en, options, progress=progress, name=base)
+        if mt:
+            result = _machine_translate_gaps(result, mt, mt_cache, progress)
         result.signature["command"] = shlex.join(["bitext", *sys.argv[1:]])
         result.signature["inputs"] = {
             "zh": {"path": str(zh_file), "sha256": file_digest(zh_file)},
             "en": {"path": str(en_file), "sha256": file_digest(en_file)},
         }
-        try:
-            paths = write_alignment(out_dir, result)
-        except OSError as exc:  # e.g. the output folder is a file, or not writable
-            raise ToolkitError(f"cannot write to {out_dir}: {exc.strerror or exc}",
-                               "choose another output folder with -o") from exc
+        paths = _write_outputs(out_dir, result)
     except ToolkitError as error:
         bar.finish()  # clear a progress bar the error interrupted, so the message stands alone
         _fail(error)
@@ -132,6 +133,65 @@ def align(
         kinds = Counter(b.kind for b in result.beads)
         summary = ", ".join(f"{k}: {v}" for k, v in sorted(kinds.items(), key=lambda kv: -kv[1]))
         typer.echo(f"{len(zh)} zh / {len(en)} en segments -> {len(result.beads)} beads ({summary})", err=True)
+        typer.echo(f"wrote {len(paths)} files to {out_dir}/", err=True)
+
+
+def _write_outputs(out_dir: Path, result) -> list[Path]:
+    from .writers import write_alignment
+
+    try:
+        return write_alignment(out_dir, result)
+    except OSError as exc:  # e.g. the output folder is a file, or not writable
+        raise ToolkitError(f"cannot write to {out_dir}: {exc.strerror or exc}",
+                           "choose another output folder with -o") from exc
+
+
+def _machine_translate_gaps(result, spec: str, cache: Optional[Path], progress):
+    from .pipeline import fill_gaps, translate_texts, untranslated_texts
+
+    texts = untranslated_texts(result)
+    translations, model = translate_texts(texts, spec, cache, True, progress)
+    return fill_gaps(result, dict(zip(texts, translations)), model)
+
+
+@app.command()
+def translate(
+    zh_file: Path = typer.Argument(..., help="A Chinese text whose English original is not available."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Output folder [default: aligned/NAME/]."),
+    name: Optional[str] = typer.Option(None, "--name", help="Base name of the output files [default: the file's name without .zh]."),
+    mt: str = typer.Option("qwen1.5b", "--mt", help="Translator: a registry name (qwen1.5b, qwen0.5b), seq2seq[:MODEL], llm:MODEL or a path."),
+    mt_cache: Optional[Path] = typer.Option(None, "--mt-cache", help="Translation cache (SQLite) [default: $XDG_CACHE_HOME/bitext/translations.sqlite]."),
+    presegmented: bool = typer.Option(False, "--presegmented", help="One sentence per line: take the lines as they are."),
+    zh_script: str = typer.Option("as-is", "--zh-script", help=f"Chinese script of the output: {', '.join(ZH_SCRIPTS)}."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
+) -> None:
+    """Machine-translate a whole Chinese document, segment by segment, marked as MT (same outputs as align)."""
+    from dataclasses import replace
+
+    from .pipeline import Progress, convert_script, file_digest, load_document, translation_only
+    from .writers import output_paths
+
+    bar = _Bar(quiet)
+    try:
+        if zh_script not in ZH_SCRIPTS:
+            raise ToolkitError(f"bad option: --zh-script {zh_script!r}", f"choose one of {', '.join(ZH_SCRIPTS)}")
+        base = name or _default_name(zh_file)
+        out_dir = output or Path("aligned") / base
+        output_paths(out_dir, base)  # a bad --name fails now, not after the translation
+        zh = load_document(zh_file, "zh", presegmented=presegmented, name=base)
+        result = translation_only(zh, name=base)
+        result = _machine_translate_gaps(result, mt, mt_cache, Progress(bar.start, bar.advance, bar.finish))
+        result = replace(result, zh=convert_script(result.zh, zh_script))
+        result.signature["zh_script_out"] = zh_script
+        result.signature["command"] = shlex.join(["bitext", *sys.argv[1:]])
+        result.signature["inputs"] = {"zh": {"path": str(zh_file), "sha256": file_digest(zh_file)}}
+        paths = _write_outputs(out_dir, result)
+    except ToolkitError as error:
+        bar.finish()
+        _fail(error)
+    if not quiet:
+        flagged = sum(1 for b in result.beads if b.mt_flags)
+        typer.echo(f"{len(zh)} segments translated ({flagged} flagged by the output checks)", err=True)
         typer.echo(f"wrote {len(paths)} files to {out_dir}/", err=True)
 
 
@@ -211,11 +271,11 @@ def score(
 
     Adds sentence BLEU and chrF to each record of NAME.jsonl and writes the corpus report to NAME.score.json.
     """
-    import contextlib
     from collections import Counter
 
-    from .score import (default_cache_path, find_jsonl, format_report, needs_translation, report_path,
-                        score_alignment, write_records, write_report)
+    from .pipeline import Progress, translate_texts
+    from .score import (find_jsonl, format_report, needs_translation, report_path, score_alignment, write_records,
+                        write_report)
     from .writers import read_jsonl
 
     bar = _Bar(quiet)
@@ -225,25 +285,7 @@ def score(
         texts = list(dict.fromkeys(r["zh"] for r in records if needs_translation(r)))  # each text once
         translations, model = [], mt
         if texts:
-            try:
-                from .translate import get_translator, translate_checked
-            except ImportError as exc:
-                raise ToolkitError("machine translation is not available in this installation",
-                                   f"toolkit.translate cannot be imported: {exc}") from exc
-            translator = get_translator(mt)
-            model = translator.describe()
-            with contextlib.ExitStack() as stack:
-                store = None
-                if not no_cache:
-                    from .mtcache import TranslationCache
-
-                    store = stack.enter_context(TranslationCache(cache or default_cache_path()))
-                bar.start("translating", len(texts))
-                translations = translate_checked(translator, texts, cache=store, progress=bar.advance)
-                bar.finish()
-        if len(translations) != len(texts):
-            raise ToolkitError(f"the translator returned {len(translations)} translations for {len(texts)} texts",
-                               "this is a bug in the translator; please report it")
+            translations, model = translate_texts(texts, mt, cache, not no_cache, Progress(bar.start, bar.advance, bar.finish))
         # An empty output (e.g. --mt none) is no translation, not a translation scoring 0.
         by_text = {text: t.text or None for text, t in zip(texts, translations)}
         scored, report = score_alignment(records, by_text, model=model, lowest=lowest)

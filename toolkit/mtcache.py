@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -153,3 +154,12 @@ class TranslationCache:
 
     def __exit__(self, *exc_info) -> None:
         self.close()
+
+
+CACHE_NAME = "translations.sqlite"  # under $XDG_CACHE_HOME/bitext/, shared by every run
+
+
+def default_cache_path() -> Path:
+    """``$XDG_CACHE_HOME/bitext/translations.sqlite`` (``~/.cache`` when the variable is unset)."""
+    root = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(root) / "bitext" / CACHE_NAME

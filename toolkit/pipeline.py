@@ -17,6 +17,7 @@ from pathlib import Path
 from . import __version__
 from .config import AlignConfig
 from .embed import DEFAULT_EMBEDDER, Embedder, get_embedder
+from .errors import ToolkitError
 from .normalize import to_simplified, to_traditional
 from .reader import read_text
 from .records import Alignment, Bead, Document
@@ -228,3 +229,82 @@ def restore_unaligned(beads: list[Bead], zh_keep: list[int], en_keep: list[int],
 def file_digest(path: str | Path) -> str:
     """sha256 of a file, for the signature."""
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+# ---------------------------------------------------------------------------
+# Machine translation of what has no English counterpart
+
+
+def translate_texts(texts: list[str], spec: str, cache_path: Path | None = None, use_cache: bool = True,
+                    progress: Progress | None = None) -> tuple[list, str]:
+    """Machine-translate ``texts`` with the translator ``spec``, checked and cached.
+
+    Returns (translations, translator description); translations are
+    :class:`toolkit.translate.Translation` objects in the order of ``texts``.
+    The cache (default: the user's shared cache) makes reruns free and an
+    interrupted run resumable.
+    """
+    import contextlib
+
+    try:
+        from .translate import get_translator, translate_checked
+    except ImportError as exc:
+        raise ToolkitError("machine translation is not available in this installation",
+                           f"toolkit.translate cannot be imported: {exc}") from exc
+    progress = progress or Progress()
+    translator = get_translator(spec)
+    with contextlib.ExitStack() as stack:
+        store = None
+        if use_cache and translator.translates:
+            from .mtcache import TranslationCache, default_cache_path
+
+            store = stack.enter_context(TranslationCache(cache_path or default_cache_path()))
+        progress.start("translating", len(texts))
+        translations = translate_checked(translator, texts, cache=store, progress=progress.advance)
+        progress.finish()
+    if len(translations) != len(texts):
+        raise ToolkitError(f"the translator returned {len(translations)} translations for {len(texts)} texts",
+                           "this is a bug in the translator; please report it")
+    return translations, translator.describe()
+
+
+def untranslated_texts(alignment: Alignment) -> list[str]:
+    """The Chinese text of every 1-0 bead (what machine translation fills), each once, in order."""
+    texts = ["".join(alignment.zh.segments[i].text for i in bead.zh)
+             for bead in alignment.beads if bead.zh and not bead.en]
+    return list(dict.fromkeys(texts))
+
+
+def fill_gaps(alignment: Alignment, translations: dict[str, object], model: str) -> Alignment:
+    """Give every 1-0 bead its machine translation: origin ``mt``, ``mt_text``, ``mt_flags``.
+
+    ``translations`` maps a bead's Chinese text to a Translation. A bead whose
+    translation is empty (``--mt none``) keeps origin ``aligned`` and is only
+    flagged ``untranslated``.
+    """
+    beads = []
+    for bead in alignment.beads:
+        if bead.zh and not bead.en:
+            found = translations["".join(alignment.zh.segments[i].text for i in bead.zh)]
+            if found.text:
+                bead = replace(bead, origin="mt", mt_text=found.text, mt_flags=tuple(found.flags))
+            else:
+                bead = replace(bead, mt_flags=tuple(found.flags) or ("untranslated",))
+        beads.append(bead)
+    signature = {**alignment.signature, "mt": model}
+    return replace(alignment, beads=tuple(beads), signature=signature)
+
+
+def translation_only(zh: Document, name: str = "") -> Alignment:
+    """An alignment with no English side: every Chinese segment a 1-0 bead, ready for ``fill_gaps``.
+
+    For documents whose English original is not available; re-align with
+    ``align_documents`` once it is.
+    """
+    en = Document(name=zh.name, lang="en", segments=())
+    beads = tuple(Bead((s.index,), ()) for s in zh.segments)
+    signature = {"tool": "bitext", "version": __version__, "python": platform.python_version(),
+                 "segmenter": f"bitext.segment {__version__}", "normalization": NORMALIZATION,
+                 "zh_script_in": zh.script, "sentences": {"zh": len(zh), "en": 0},
+                 "aligner": "none (no English original)"}
+    return Alignment(name=name or zh.name, zh=zh, en=en, beads=beads, signature=signature)

@@ -60,7 +60,8 @@ class Bead:
     Indices are 0-based and contiguous on each side; one side may be empty
     (an omission: 1-0 or 0-1). ``score`` is the aligner's confidence in [0, 1]
     (0 for omissions). ``origin`` says who made the pair: the aligner, machine
-    translation (``mt``, the English side is ``mt_text``) or a human reviewer.
+    translation (``mt``, the English side is ``mt_text``, ``mt_flags`` what its
+    checks raised) or a human reviewer.
     """
 
     zh: tuple[int, ...]
@@ -68,6 +69,7 @@ class Bead:
     score: float = 0.0
     origin: str = "aligned"
     mt_text: str | None = None
+    mt_flags: tuple[str, ...] = ()  # what the MT output checks raised (empty: passed)
 
     def __post_init__(self) -> None:
         if not self.zh and not self.en:

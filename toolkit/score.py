@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -36,7 +35,6 @@ DEFAULT_MT = "qwen1.5b"  # translator spec of `bitext score`; toolkit.translate 
 LOWEST_PAIRS = 10  # how many of the worst-scoring pairs the report lists
 SCORE_DECIMALS = 2  # scores written to JSONL and the report
 REPORT_SUFFIX = ".score.json"
-MT_CACHE_NAME = "translations.sqlite"  # under $XDG_CACHE_HOME/bitext/, shared by every run
 SCORE_KEYS = ("bleu", "chrf")  # the keys score_alignment adds to each record
 
 
@@ -383,12 +381,6 @@ def find_jsonl(out_dir: str | Path) -> Path:
             "give the output folder of one `bitext align` run",
         )
     return found[0]
-
-
-def default_cache_path() -> Path:
-    """``$XDG_CACHE_HOME/bitext/translations.sqlite`` (``~/.cache`` when the variable is unset)."""
-    root = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(root) / "bitext" / MT_CACHE_NAME
 
 
 def report_path(jsonl_path: str | Path) -> Path:

@@ -30,7 +30,8 @@ SCORE_DECIMALS = 4
 TMX_CREATION_TOOL = "bitext"
 ZH_JOINER = ""  # Chinese sentences are written without spaces between them
 EN_JOINER = " "
-JSONL_KEYS = ("id", "zh_ids", "en_ids", "zh", "en", "score", "type", "origin", "speaker", "kind", "mt")
+JSONL_KEYS = ("id", "zh_ids", "en_ids", "zh", "en", "score", "type", "origin", "speaker", "kind", "mt", "mt_flags")
+JSONL_OPTIONAL = ("mt_flags",)  # added later; files written before it still read
 
 # ---------------------------------------------------------------------------
 # vecalign bead format
@@ -172,6 +173,7 @@ def bead_records(alignment: Alignment) -> list[dict]:
                 "speaker": _bead_speaker(zh, en),
                 "kind": _bead_kind(zh, en),
                 "mt": bead.mt_text,
+                "mt_flags": list(bead.mt_flags),
             }
         )
     return records
@@ -201,11 +203,11 @@ def read_jsonl(path: str | Path) -> list[dict]:
             raise FormatError(f"{path}, line {number}: not JSON ({exc.msg})", "fix or remove this line") from exc
         if not isinstance(record, dict):
             raise FormatError(f"{path}, line {number}: expected a JSON object", "one bead object per line")
-        missing = [key for key in JSONL_KEYS if key not in record]
+        missing = [key for key in JSONL_KEYS if key not in record and key not in JSONL_OPTIONAL]
         if missing:
             raise FormatError(
                 f"{path}, line {number}: missing keys {', '.join(missing)}",
-                f"each line needs {', '.join(JSONL_KEYS)}",
+                f"each line needs {', '.join(k for k in JSONL_KEYS if k not in JSONL_OPTIONAL)}",
             )
         records.append(record)
     return records
@@ -286,6 +288,8 @@ def write_tmx(path: str | Path, alignment: Alignment, zh_lang: str | None = None
             out.write(_prop("x-bead-type", bead.kind, "      "))
             if record["speaker"]:
                 out.write(_prop("x-speaker", record["speaker"], "      "))
+            if bead.mt_flags:
+                out.write(_prop("x-mt-flags", " ".join(bead.mt_flags), "      "))
             if bead.zh:
                 out.write(_tuv(zh_tag, record["zh"]))
             if bead.origin == "mt" and bead.mt_text is not None:

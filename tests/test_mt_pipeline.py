@@ -1,0 +1,122 @@
+"""Machine translation of what has no English counterpart: fill_gaps, translation_only, the CLI."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from toolkit.cli import app
+from toolkit.pipeline import fill_gaps, translation_only, untranslated_texts
+from toolkit.records import Alignment, Bead, Document
+from toolkit.segment import segment_document
+from toolkit.translate import Translation, Translator
+from toolkit.writers import read_tmx
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def _alignment() -> Alignment:
+    zh = segment_document("编者按：有删节。\n你好。\n再见。\n", "zh", name="t")
+    en = segment_document("Hello.\n", "en", name="t")
+    beads = (Bead((0,), ()), Bead((1,), (0,), 0.9), Bead((2,), ()))
+    return Alignment(name="t", zh=zh, en=en, beads=beads, signature={"tool": "bitext"})
+
+
+def test_untranslated_texts_are_the_one_sided_chinese_beads():
+    assert untranslated_texts(_alignment()) == ["编者按：有删节。", "再见。"]
+
+
+def test_fill_gaps_marks_mt_beads_and_keeps_flags():
+    alignment = _alignment()
+    translations = {
+        "编者按：有删节。": Translation("编者按：有删节。", "Editor's note: abridged.", ()),
+        "再见。": Translation("再见。", "再见 goodbye", ("cjk",)),
+    }
+    filled = fill_gaps(alignment, translations, "fake-model")
+    first, middle, last = filled.beads
+    assert (first.origin, first.mt_text, first.mt_flags) == ("mt", "Editor's note: abridged.", ())
+    assert middle == alignment.beads[1]  # aligned pairs are untouched
+    assert (last.origin, last.mt_flags) == ("mt", ("cjk",))  # a flagged output is kept, never silently
+    assert filled.signature["mt"] == "fake-model"
+
+
+def test_fill_gaps_with_no_translation_keeps_origin_and_flags_it():
+    alignment = _alignment()
+    translations = {t: Translation(t, "", ("untranslated",)) for t in untranslated_texts(alignment)}
+    filled = fill_gaps(alignment, translations, "none")
+    assert [b.origin for b in filled.beads] == ["aligned"] * 3
+    assert filled.beads[0].mt_flags == ("untranslated",) and filled.beads[0].mt_text is None
+
+
+def test_translation_only_has_every_segment_as_a_one_sided_bead():
+    zh = segment_document("第一句。第二句。\n第三句。\n", "zh", name="x")
+    result = translation_only(zh)
+    assert [b.kind for b in result.beads] == ["1-0"] * 3
+    assert len(result.en) == 0 and result.signature["sentences"] == {"zh": 3, "en": 0}
+
+
+class UpperTranslator(Translator):
+    """A model-free translator: 'translates' by tagging the text, so tests can see what went where."""
+
+    name = "fake"
+
+    def describe(self) -> str:
+        return "fake-upper"
+
+    def settings(self) -> dict:
+        return {}
+
+    def _generate(self, texts, overrides):
+        return [f"EN({len(t)} chars)" for t in texts]
+
+
+@pytest.fixture
+def fake_mt(monkeypatch, tmp_path):
+    import toolkit.translate as translate
+
+    monkeypatch.setattr(translate, "get_translator", lambda spec, models_dir=None: UpperTranslator())
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(sys, "argv", ["bitext"])
+
+
+def test_align_with_mt_fills_the_gaps(fake_mt, tmp_path):
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["align", str(EXAMPLES / "interview.zh.txt"), str(EXAMPLES / "interview.en.txt"),
+                                      "-o", str(out), "--mt", "fake", "-q"])
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in (out / "interview.jsonl").read_text(encoding="utf-8").splitlines()]
+    mt = [r for r in records if r["origin"] == "mt"]
+    assert mt and all(r["type"] == "1-0" and r["mt"].startswith("EN(") for r in mt)
+    assert all(r["origin"] == "aligned" for r in records if r["type"] != "1-0")
+    tmx = read_tmx(out / "interview.tmx")
+    assert any(props.get("x-origin") == "mt" and en and en.startswith("EN(") for _, en, props in tmx)
+    signature = json.loads((out / "interview.signature.json").read_text(encoding="utf-8"))
+    assert signature["mt"] == "fake-upper"
+    # The cache was filled: a rerun translates nothing new (same outputs).
+    again = CliRunner().invoke(app, ["align", str(EXAMPLES / "interview.zh.txt"),
+                                     str(EXAMPLES / "interview.en.txt"), "-o", str(out), "--mt", "fake", "-q"])
+    assert again.exit_code == 0
+    assert (tmp_path / "cache" / "bitext" / "translations.sqlite").exists()
+
+
+def test_translate_command_writes_an_all_mt_edition(fake_mt, tmp_path):
+    out = tmp_path / "mt"
+    result = CliRunner().invoke(app, ["translate", str(EXAMPLES / "interview.zh.txt"), "-o", str(out),
+                                      "--mt", "fake", "--zh-script", "traditional", "-q"])
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in (out / "interview.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert records and all(r["origin"] == "mt" and r["type"] == "1-0" for r in records)
+    assert "處理" in (out / "interview.zh.txt").read_text(encoding="utf-8")  # traditional output
+    tmx_text = (out / "interview.tmx").read_text(encoding="utf-8")
+    assert 'xml:lang="zh-TW"' in tmx_text
+
+
+def test_translate_command_refuses_english_input(fake_mt, tmp_path):
+    result = CliRunner().invoke(app, ["translate", str(EXAMPLES / "interview.en.txt"), "-o", str(tmp_path / "x")])
+    assert result.exit_code == 1
+    assert result.output.strip().startswith("Error:") and "Traceback" not in result.output
+    assert not (tmp_path / "x").exists()
