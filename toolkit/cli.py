@@ -306,5 +306,92 @@ def score(
         typer.echo(format_report(report))
 
 
+# ---------------------------------------------------------------------------
+# export: defaults come from toolkit.export and toolkit.edition (light modules).
+from .edition import LAYOUTS  # noqa: E402
+from .export import FORMATS, TRAINING_FORMATS, TrainingFilters  # noqa: E402
+
+_FILTERS = TrainingFilters()
+
+
+@app.command()
+def export(
+    out_dirs: list[Path] = typer.Argument(..., metavar="OUT_DIR...", help="Output folder(s) of `bitext align`; several only for jsonl/tsv."),
+    to: str = typer.Option(..., "--to", help=f"Format: {', '.join(FORMATS)}."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Output file [default: OUT_DIR/export/NAME.train.jsonl, .tsv, .tmx, .html or .md]."),
+    layout: str = typer.Option(LAYOUTS[0], "--layout", help=f"html/md: {', '.join(LAYOUTS)}."),
+    min_score: float = typer.Option(_FILTERS.min_score, "--min-score", help="jsonl/tsv: drop aligned pairs scoring below this."),
+    max_length_ratio: float = typer.Option(_FILTERS.max_length_ratio, "--max-length-ratio", help="jsonl/tsv: drop pairs whose lengths disagree more than this (1 = typical)."),
+    keep_mt: bool = typer.Option(not _FILTERS.drop_mt, "--keep-mt", help="jsonl/tsv: keep machine-translated pairs (synthetic English)."),
+    keep_one_sided: bool = typer.Option(not _FILTERS.drop_one_sided, "--keep-one-sided", help="jsonl/tsv: keep 1-0 / 0-1 beads."),
+    no_dedupe: bool = typer.Option(not _FILTERS.dedupe, "--no-dedupe", help="jsonl/tsv: keep repeated pairs."),
+    split: bool = typer.Option(False, "--split", help="jsonl/tsv: write train/dev/test files, whole documents split by a hash of their names."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No filter summary."),
+) -> None:
+    """Export aligned results: TMX, training JSONL (Hugging Face translation shape), TSV, or a bilingual HTML/Markdown edition.
+
+    Every export carries the signature of its run: in the TMX header, the edition's footer, or FILE.signature.json next to JSONL/TSV.
+    """
+    from .atomic import atomic_write_text
+    from .edition import render_html, render_markdown
+    from .export import (FilterSummary, default_output, export_signature, load_result, split_by_document, split_path,
+                         training_records, write_result_tmx, write_training_jsonl, write_tsv)
+
+    command = shlex.join(["bitext", *sys.argv[1:]])
+    try:
+        if to not in FORMATS:
+            raise ToolkitError(f"bad option: --to {to!r}", f"choose one of {', '.join(FORMATS)}")
+        if layout not in LAYOUTS:
+            raise ToolkitError(f"bad option: --layout {layout!r}", f"choose one of {', '.join(LAYOUTS)}")
+        if to not in TRAINING_FORMATS and (len(out_dirs) > 1 or split):
+            raise ToolkitError(f"--to {to} takes one folder and no --split", "several folders and --split are for jsonl and tsv")
+        if len(out_dirs) > 1 and output is None:
+            raise ToolkitError("several folders need an output file", "give one with -o FILE")
+        try:
+            filters = TrainingFilters(min_score=min_score, max_length_ratio=max_length_ratio, drop_mt=not keep_mt,
+                                      drop_one_sided=not keep_one_sided, dedupe=not no_dedupe)
+        except ValueError as exc:
+            raise ToolkitError(f"bad option: {exc}", "see bitext export --help") from exc
+        results = [load_result(folder) for folder in out_dirs]
+        names = [r.name for r in results]
+        if len(set(names)) != len(names):
+            raise ToolkitError("two folders hold results of the same name", "documents are told apart by name; rename one")
+        target = output or default_output(results[0], to)
+        sources = {r.name: r.signature for r in results}
+        written: list[Path] = []
+        summary = None
+        try:
+            if to in TRAINING_FORMATS:
+                kept, summaries = {}, []
+                for result in results:
+                    kept[result.name], doc_summary = training_records(result.records, filters)
+                    summaries.append(doc_summary)
+                summary = FilterSummary.combine(summaries)
+                write = write_training_jsonl if to == "jsonl" else write_tsv
+                groups = split_by_document(kept) if split else {"": kept}
+                for split_name, docs in groups.items():
+                    path = split_path(target, split_name) if split_name else target
+                    signature = export_signature({n: sources[n] for n in docs}, to, filters, summary, command,
+                                                 split=split_name or None, documents=sorted(docs))
+                    written += [path, write(path, docs, signature)]
+            else:
+                result = results[0]
+                signature = export_signature(sources, to, command=command)
+                if to == "tmx":
+                    write_result_tmx(target, result, signature)
+                else:
+                    render = render_html if to == "html" else render_markdown
+                    atomic_write_text(target, render(result.records, signature, layout=layout, title=result.name))
+                written.append(target)
+        except OSError as exc:
+            raise ToolkitError(f"cannot write {target}: {exc.strerror or exc}", "choose another file with -o") from exc
+    except ToolkitError as error:
+        _fail(error)
+    if not quiet:
+        if summary is not None:
+            typer.echo(summary.format(), err=True)
+        typer.echo("wrote " + ", ".join(str(p) for p in written), err=True)
+
+
 def main() -> None:
     app()

@@ -1,0 +1,484 @@
+"""Exports of an aligned result folder: training JSONL, TSV and TMX, with filters and splits.
+
+An aligned result folder is what ``bitext align`` writes: one ``NAME.jsonl``
+(one bead record per line, see :data:`toolkit.writers.JSONL_KEYS`) next to
+``NAME.signature.json``. Exports read only those two files.
+
+Training filters follow OpusFilter: each filter is a small class whose
+``score(record)`` computes a raw value and whose ``accept(value)`` applies the
+threshold, so values can be kept and re-thresholded. Their defaults are declared
+once, in :class:`TrainingFilters`, and read by the CLI.
+
+Every export carries the signature of the run it came from (:func:`export_signature`);
+formats without room for it (JSONL for ``datasets``, TSV for spreadsheets) get a
+sidecar file, ``FILE.signature.json`` (:func:`sidecar_path`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import ClassVar
+
+from toolkit import __version__
+from toolkit.atomic import atomic_writer
+from toolkit.errors import FormatError, InputError, ToolkitError
+from toolkit.records import ORIGINS, Alignment, Bead, Document, Segment
+from toolkit.writers import read_jsonl, read_signature, write_signature, write_tmx
+
+FORMATS = ("tmx", "jsonl", "tsv", "html", "md")
+TRAINING_FORMATS = ("jsonl", "tsv")  # the formats the training filters apply to
+SPLITS = ("train", "dev", "test")
+DEV_FRACTION = 0.1
+TEST_FRACTION = 0.1
+SPLIT_SEED = 0
+SIGNATURE_SUFFIX = ".signature.json"
+# English characters per Chinese character in translated text (about 3 in our corpus;
+# the aligner's own per-document estimate is in the signature as diagnostics.ratio).
+EN_CHARS_PER_ZH_CHAR = 3.0
+
+
+# ---------------------------------------------------------------------------
+# reading a result folder
+
+
+@dataclass(frozen=True)
+class AlignedResult:
+    """The bead records and signature of one ``bitext align`` output folder."""
+
+    name: str
+    folder: Path
+    records: tuple[dict, ...]
+    signature: dict = field(default_factory=dict)
+
+
+def load_result(folder: str | Path) -> AlignedResult:
+    """Read ``NAME.jsonl`` and ``NAME.signature.json`` from an aligned result folder.
+
+    Raises InputError if ``folder`` is not a folder, holds no or several ``*.jsonl``
+    files, or lacks the signature; FormatError if the files are not ours.
+    """
+    folder = Path(folder)
+    hint = "give the output folder of one `bitext align` run"
+    if not folder.is_dir():
+        raise InputError(f"{folder} is not a folder", hint)
+    found = sorted(folder.glob("*.jsonl"))
+    if len(found) != 1:
+        names = ", ".join(p.name for p in found) if found else "none"
+        raise InputError(f"{folder} must hold exactly one .jsonl file, found {len(found)} ({names})", hint)
+    jsonl = found[0]
+    name = jsonl.name[: -len(".jsonl")]
+    signature_file = folder / f"{name}{SIGNATURE_SUFFIX}"
+    if not signature_file.is_file():
+        raise InputError(f"{folder} has {jsonl.name} but no {signature_file.name}", hint)
+    records = read_jsonl(jsonl)
+    for number, record in enumerate(records, start=1):
+        if record.get("origin") not in ORIGINS:
+            raise FormatError(f"{jsonl}, line {number}: unknown origin {record.get('origin')!r}",
+                              f"origin is one of {', '.join(ORIGINS)}")
+    return AlignedResult(name=name, folder=folder, records=tuple(records), signature=read_signature(signature_file))
+
+
+def pair_texts(record: Mapping) -> tuple[str, str]:
+    """``(zh, en)`` of a bead record; a machine-translated bead's English is its ``mt`` text."""
+    if record.get("origin") == "mt":
+        return record.get("zh") or "", record.get("mt") or ""
+    return record.get("zh") or "", record.get("en") or ""
+
+
+def _two_sided(record: Mapping) -> bool:
+    zh, en = pair_texts(record)
+    return bool(zh.strip()) and bool(en.strip())
+
+
+# ---------------------------------------------------------------------------
+# filters
+
+
+class RecordFilter:
+    """A training filter: ``score`` gives a raw value, ``accept`` the verdict on it.
+
+    ``score`` returns None when the filter does not apply to a record (e.g. an
+    alignment score for a machine-translated pair); None is always accepted.
+    """
+
+    name: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+
+    def score(self, record: Mapping) -> float | None:
+        raise NotImplementedError
+
+    def accept(self, value: float | None) -> bool:
+        raise NotImplementedError
+
+
+class OneSidedFilter(RecordFilter):
+    """Drops omissions (1-0, 0-1): value 1 if a side is empty, else 0."""
+
+    name = "one_sided"
+    description = "one side empty (1-0 / 0-1)"
+
+    def score(self, record: Mapping) -> float:
+        return 0.0 if _two_sided(record) else 1.0
+
+    def accept(self, value: float | None) -> bool:
+        return not value
+
+
+class MachineTranslatedFilter(RecordFilter):
+    """Drops machine-translated pairs (synthetic English): value 1 for origin ``mt``."""
+
+    name = "mt"
+    description = "machine-translated (synthetic)"
+
+    def score(self, record: Mapping) -> float:
+        return 1.0 if record.get("origin") == "mt" else 0.0
+
+    def accept(self, value: float | None) -> bool:
+        return not value
+
+
+@dataclass(frozen=True)
+class AlignmentScoreFilter(RecordFilter):
+    """Drops aligned pairs whose aligner confidence is below ``min_score``.
+
+    Applies only to two-sided pairs made by the aligner: MT and human pairs have
+    no alignment confidence.
+    """
+
+    min_score: float
+    name: ClassVar[str] = "min_score"
+
+    @property
+    def description(self) -> str:  # type: ignore[override]
+        return f"alignment score below {self.min_score:g}"
+
+    def score(self, record: Mapping) -> float | None:
+        if record.get("origin") != "aligned" or not _two_sided(record):
+            return None
+        return float(record.get("score") or 0.0)
+
+    def accept(self, value: float | None) -> bool:
+        return value is None or value >= self.min_score
+
+
+@dataclass(frozen=True)
+class LengthRatioFilter(RecordFilter):
+    """Drops pairs whose lengths disagree by more than ``max_ratio``.
+
+    Value: the larger over the smaller of the English length and the Chinese
+    length times :data:`EN_CHARS_PER_ZH_CHAR` (characters, whitespace not
+    counted), so 1.0 is a typical pair. Not applied to one-sided beads.
+    """
+
+    max_ratio: float
+    name: ClassVar[str] = "length_ratio"
+
+    @property
+    def description(self) -> str:  # type: ignore[override]
+        return f"length ratio above {self.max_ratio:g}"
+
+    def score(self, record: Mapping) -> float | None:
+        if not _two_sided(record):
+            return None
+        zh, en = pair_texts(record)
+        zh_len = sum(1 for ch in zh if not ch.isspace()) * EN_CHARS_PER_ZH_CHAR
+        en_len = sum(1 for ch in en if not ch.isspace())
+        return max(zh_len, en_len) / min(zh_len, en_len)
+
+    def accept(self, value: float | None) -> bool:
+        return value is None or value <= self.max_ratio
+
+
+class DuplicateFilter(RecordFilter):
+    """Drops repeats of a pair already seen (case and whitespace folded).
+
+    Stateful: value is how many times the pair was scored before, so the first
+    occurrence is kept. Use a fresh instance per export.
+    """
+
+    name = "dedupe"
+    description = "duplicate pair"
+
+    def __init__(self) -> None:
+        self._seen: dict[tuple[str, str], int] = {}
+
+    def score(self, record: Mapping) -> float:
+        zh, en = pair_texts(record)
+        key = (" ".join(zh.split()).casefold(), " ".join(en.split()).casefold())
+        count = self._seen.get(key, 0)
+        self._seen[key] = count + 1
+        return float(count)
+
+    def accept(self, value: float | None) -> bool:
+        return not value
+
+
+@dataclass(frozen=True)
+class TrainingFilters:
+    """Which bead records become training pairs; each default is declared here only."""
+
+    min_score: float = 0.5
+    max_length_ratio: float = 3.0
+    drop_mt: bool = True
+    drop_one_sided: bool = True
+    dedupe: bool = True
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.min_score <= 1.0 or math.isnan(self.min_score):
+            raise ValueError(f"min_score must be in [0, 1], got {self.min_score}")
+        if not self.max_length_ratio >= 1.0:
+            raise ValueError(f"max_length_ratio must be at least 1, got {self.max_length_ratio}")
+
+    def build(self) -> list[RecordFilter]:
+        """Fresh filter instances in the order they are applied (cheap, decisive ones first)."""
+        filters: list[RecordFilter] = []
+        if self.drop_one_sided:
+            filters.append(OneSidedFilter())
+        if self.drop_mt:
+            filters.append(MachineTranslatedFilter())
+        filters.append(AlignmentScoreFilter(self.min_score))
+        filters.append(LengthRatioFilter(self.max_length_ratio))
+        if self.dedupe:
+            filters.append(DuplicateFilter())
+        return filters
+
+
+@dataclass(frozen=True)
+class FilterSummary:
+    """How many records came in, how many were kept, and what each filter removed.
+
+    A record is counted against the first filter that rejects it. ``removed`` is
+    ``((filter name, description, count), ...)`` in the order the filters ran.
+    """
+
+    total: int
+    kept: int
+    removed: tuple[tuple[str, str, int], ...]
+
+    def as_dict(self) -> dict:
+        return {"total": self.total, "kept": self.kept, "removed": {name: count for name, _, count in self.removed}}
+
+    def format(self) -> str:
+        lines = [f"{self.kept} of {self.total} pairs kept"]
+        lines += [f"  {count:>6} removed: {description}" for _, description, count in self.removed]
+        return "\n".join(lines)
+
+    @staticmethod
+    def combine(summaries: Iterable[FilterSummary]) -> FilterSummary:
+        """Add up summaries made with the same filters (e.g. one per document)."""
+        summaries = list(summaries)
+        if not summaries:
+            return FilterSummary(0, 0, ())
+        removed = [list(entry) for entry in summaries[0].removed]
+        for summary in summaries[1:]:
+            for entry, (_, _, count) in zip(removed, summary.removed):
+                entry[2] += count
+        return FilterSummary(sum(s.total for s in summaries), sum(s.kept for s in summaries),
+                             tuple((name, description, count) for name, description, count in removed))
+
+
+def training_records(records: Sequence[Mapping], filters: TrainingFilters | None = None) -> tuple[list[dict], FilterSummary]:
+    """The records that pass ``filters`` (default :class:`TrainingFilters`), in order, and a summary.
+
+    The duplicate filter only sees records that passed the others, so a pair
+    dropped for its score does not make a later good copy a duplicate.
+    """
+    chain = (filters or TrainingFilters()).build()
+    counts = [0] * len(chain)
+    kept = []
+    for record in records:
+        for position, record_filter in enumerate(chain):
+            if not record_filter.accept(record_filter.score(record)):
+                counts[position] += 1
+                break
+        else:
+            kept.append(dict(record))
+    removed = tuple((f.name, f.description, n) for f, n in zip(chain, counts))
+    return kept, FilterSummary(total=len(records), kept=len(kept), removed=removed)
+
+
+# ---------------------------------------------------------------------------
+# train / dev / test split
+
+
+def split_by_document(docs: Mapping[str, Sequence[Mapping]], dev: float = DEV_FRACTION, test: float = TEST_FRACTION,
+                      seed: int = SPLIT_SEED) -> dict[str, dict[str, list]]:
+    """Assign each whole document to train, dev or test by a hash of its name.
+
+    Returns ``{"train": {name: records}, "dev": {...}, "test": {...}}`` with names
+    sorted. A document's split depends only on its name and ``seed`` (sha256 of
+    ``"seed:name"`` read as a number in [0, 1): below ``test`` is test, below
+    ``test + dev`` is dev), so adding documents never moves the others. With few
+    documents the proportions are only expected values.
+    """
+    for label, value in (("dev", dev), ("test", test)):
+        if not 0.0 <= value <= 1.0:
+            raise ValueError(f"{label} fraction must be in [0, 1], got {value}")
+    if dev + test > 1.0:
+        raise ValueError(f"dev + test must be at most 1, got {dev + test}")
+    splits: dict[str, dict[str, list]] = {split: {} for split in SPLITS}
+    for name in sorted(docs):
+        digest = hashlib.sha256(f"{seed}:{name}".encode("utf-8")).digest()
+        position = int.from_bytes(digest[:8], "big") / 2**64
+        split = "test" if position < test else "dev" if position < test + dev else "train"
+        splits[split][name] = list(docs[name])
+    return splits
+
+
+# ---------------------------------------------------------------------------
+# signature
+
+
+def export_signature(sources: Mapping[str, dict], fmt: str, filters: TrainingFilters | None = None,
+                     summary: FilterSummary | None = None, command: str | None = None, **extra) -> dict:
+    """The signature of an export: the source runs' signatures under ``sources`` plus how it was exported."""
+    export: dict = {"tool": "bitext", "version": __version__, "format": fmt}
+    if filters is not None:
+        export["filters"] = asdict(filters)
+    if summary is not None:
+        export["summary"] = summary.as_dict()
+    if command:
+        export["command"] = command
+    export.update(extra)
+    return {"export": export, "sources": {name: dict(signature) for name, signature in sources.items()}}
+
+
+def split_path(path: str | Path, split: str) -> Path:
+    """``corpus.jsonl`` -> ``corpus.train.jsonl``; ``talk.train.jsonl`` -> ``talk.train.jsonl`` for train."""
+    path = Path(path)
+    stem, dot, suffix = path.name.rpartition(".")
+    if not dot:
+        stem, suffix = path.name, ""
+    for known in SPLITS:  # a default name already says "train"
+        if stem.endswith(f".{known}"):
+            stem = stem[: -len(known) - 1]
+    return path.with_name(f"{stem}.{split}" + (f".{suffix}" if suffix else ""))
+
+
+def sidecar_path(path: str | Path) -> Path:
+    """``train.jsonl`` -> ``train.jsonl.signature.json`` (never clashes with a result's ``NAME.signature.json``)."""
+    path = Path(path)
+    return path.with_name(path.name + SIGNATURE_SUFFIX)
+
+
+# ---------------------------------------------------------------------------
+# writers
+
+# Everything a line-based reader may split on, and tabs (the TSV column separator).
+_BREAKS_AND_TABS = re.compile("\r\n|[\t\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
+_CONTROLS = re.compile("[\x00-\x08\x0e-\x1b\x7f]")
+
+
+def _one_cell(text: str) -> str:
+    """Tabs and line breaks become spaces; other control characters are dropped."""
+    return _CONTROLS.sub("", _BREAKS_AND_TABS.sub(" ", text))
+
+
+def training_row(doc: str, record: Mapping) -> dict:
+    """One training JSONL object: the ``datasets`` translation shape plus metadata."""
+    zh, en = pair_texts(record)
+    return {
+        "translation": {"zh": zh, "en": en},
+        "id": record.get("id"),
+        "doc": doc,
+        "score": float(record.get("score") or 0.0),
+        "type": record.get("type"),
+        "origin": record.get("origin"),
+    }
+
+
+def write_training_jsonl(path: str | Path, docs: Mapping[str, Sequence[Mapping]], signature: dict) -> Path:
+    """Write one :func:`training_row` per record of each document (in the mapping's order).
+
+    Loadable with ``datasets.load_dataset("json", data_files=path)``. The signature
+    goes to :func:`sidecar_path`; returns that path.
+    """
+    with atomic_writer(path) as handle:
+        for doc, records in docs.items():
+            for record in records:
+                handle.write(json.dumps(training_row(doc, record), ensure_ascii=False) + "\n")
+    return _write_sidecar(path, signature)
+
+
+def write_tsv(path: str | Path, docs: Mapping[str, Sequence[Mapping]], signature: dict) -> Path:
+    """Write ``zh<TAB>en`` per record, no header or comments (spreadsheets take it as is).
+
+    Tabs and line breaks inside a text become spaces, other control characters
+    are dropped. The signature goes to :func:`sidecar_path`; returns that path.
+    """
+    with atomic_writer(path) as handle:
+        for records in docs.values():
+            for record in records:
+                zh, en = pair_texts(record)
+                handle.write(f"{_one_cell(zh)}\t{_one_cell(en)}\n")
+    return _write_sidecar(path, signature)
+
+
+def _write_sidecar(path: str | Path, signature: dict) -> Path:
+    sidecar = sidecar_path(path)
+    write_signature(sidecar, signature)
+    return sidecar
+
+
+def result_alignment(result: AlignedResult, signature: dict | None = None) -> Alignment:
+    """An :class:`Alignment` rebuilt from the records, one segment per bead side.
+
+    Enough for :func:`toolkit.writers.write_tmx` (texts, speakers, kinds, origins,
+    scores, MT); the sentence indices are not those of the original documents.
+    """
+    zh_segments: list[Segment] = []
+    en_segments: list[Segment] = []
+    beads = []
+    for record in result.records:
+        zh_text, en_text = record.get("zh") or "", record.get("en") or ""
+        has_zh, has_en = bool(record.get("zh_ids")) or bool(zh_text), bool(record.get("en_ids")) or bool(en_text)
+        speaker, kind = record.get("speaker"), record.get("kind") or "sentence"
+        zh_ids: tuple[int, ...] = ()
+        en_ids: tuple[int, ...] = ()
+        if has_zh:
+            zh_ids = (len(zh_segments),)
+            zh_segments.append(Segment(len(zh_segments), zh_text, zh_text, "zh", speaker, kind))
+        if has_en:
+            en_ids = (len(en_segments),)
+            en_segments.append(Segment(len(en_segments), en_text, en_text, "en",
+                                       None if has_zh else speaker, kind))
+        try:
+            beads.append(Bead(zh_ids, en_ids, float(record.get("score") or 0.0), record.get("origin", "aligned"),
+                              record.get("mt"), tuple(record.get("mt_flags") or ())))
+        except ValueError as exc:
+            raise FormatError(f"bead {record.get('id')} of {result.name}: {exc}", "re-run the alignment") from exc
+    script = zh_script(result.signature)
+    return Alignment(
+        name=result.name,
+        zh=Document(result.name, "zh", tuple(zh_segments), script=script),
+        en=Document(result.name, "en", tuple(en_segments)),
+        beads=tuple(beads),
+        signature=signature if signature is not None else dict(result.signature),
+    )
+
+
+def zh_script(signature: Mapping) -> str:
+    """The script of the Chinese text written: ``zh_script_out`` unless "as-is", else ``zh_script_in``."""
+    out = signature.get("zh_script_out")
+    if out in ("simplified", "traditional"):
+        return out
+    return "traditional" if signature.get("zh_script_in") == "traditional" else "simplified"
+
+
+def write_result_tmx(path: str | Path, result: AlignedResult, signature: dict) -> None:
+    """Write the result as TMX 1.4b with :func:`toolkit.writers.write_tmx`; ``signature`` goes in the header."""
+    write_tmx(path, result_alignment(result, signature))
+
+
+def default_output(result: AlignedResult, fmt: str) -> Path:
+    """``OUT_DIR/export/NAME.{train.jsonl,tsv,tmx,html,md}``: a subfolder, so the result folder keeps one JSONL."""
+    if fmt not in FORMATS:
+        raise ToolkitError(f"unknown export format {fmt!r}", f"choose one of {', '.join(FORMATS)}")
+    suffix = ".train.jsonl" if fmt == "jsonl" else f".{fmt}"
+    return result.folder / "export" / f"{result.name}{suffix}"
