@@ -393,5 +393,80 @@ def export(
         typer.echo("wrote " + ", ".join(str(p) for p in written), err=True)
 
 
+# ---------------------------------------------------------------------------
+# review: line mode over toolkit.review (the full-screen UI comes later).
+
+
+@app.command()
+def review(
+    out_dir: Path = typer.Argument(..., help="Output folder of `bitext align`."),
+    name: Optional[str] = typer.Option(None, "--name", help="Which alignment, if the folder holds several."),
+    list_beads: bool = typer.Option(False, "--list", help="Print the beads as a table (after any changes)."),
+    below: Optional[float] = typer.Option(None, "--below", help="--list: only beads scoring below this."),
+    mt_only: bool = typer.Option(False, "--mt-only", help="--list: only beads with machine-translated English."),
+    unreviewed: bool = typer.Option(False, "--unreviewed", help="--list: only beads not reviewed yet."),
+    search: Optional[str] = typer.Option(None, "--search", help="--list: only beads containing this text (either side)."),
+    approve: Optional[list[str]] = typer.Option(None, "--approve", help="Approve beads N or A-B (repeatable)."),
+    set_zh: Optional[tuple[int, str]] = typer.Option(None, "--set-zh", help="Replace the Chinese of bead N with TEXT (one sentence per line)."),
+    set_en: Optional[tuple[int, str]] = typer.Option(None, "--set-en", help="Replace the English of bead N with TEXT; for a bead with no English original, its translation."),
+    no_counterpart: Optional[list[int]] = typer.Option(None, "--no-counterpart", help="Confirm that one-sided bead N has no counterpart (repeatable)."),
+    merge: Optional[int] = typer.Option(None, "--merge", help="Merge bead N with the next bead."),
+    split: Optional[tuple[int, int, int]] = typer.Option(None, "--split", help="Split bead N after ZH_AT Chinese and EN_AT English sentences."),
+    move: Optional[tuple[int, str, str]] = typer.Option(None, "--move", help="Move a sentence of bead N across its boundary: N SIDE (zh/en) DIRECTION (prev: its first sentence; next: its last)."),
+    undo: bool = typer.Option(False, "--undo", help="Undo the last change."),
+    redo: bool = typer.Option(False, "--redo", help="Redo the last undone change."),
+    export_files: Optional[bool] = typer.Option(None, "--export/--no-export", help="Rewrite .align, .jsonl, .tmx and the sentence files from the review [default: after a change]."),
+) -> None:
+    """Review an alignment: approve, edit, merge, split, move; every change is journaled in NAME.review.jsonl.
+
+    Bead numbers are the JSONL ids as shown by --list. Several changes in one call are all made or none;
+    they apply in this order: --set-zh, --set-en, --no-counterpart, --approve, then one of --split, --merge, --move.
+    """
+    from .review import ReviewSession, format_rows, parse_range
+
+    ops: list[dict] = []
+    try:
+        if set_zh and set_zh[0] is not None:
+            ops.append({"op": "set_zh", "bead": set_zh[0], "text": set_zh[1]})
+        if set_en and set_en[0] is not None:
+            ops.append({"op": "set_en", "bead": set_en[0], "text": set_en[1]})
+        ops += [{"op": "no_counterpart", "bead": n} for n in no_counterpart or ()]
+        for text in approve or ():
+            first, last = parse_range(text)
+            ops.append({"op": "approve", "first": first, "last": last})
+        structural = []
+        if split and split[0] is not None:
+            structural.append({"op": "split", "bead": split[0], "zh_at": split[1], "en_at": split[2]})
+        if merge is not None:
+            structural.append({"op": "merge_next", "bead": merge})
+        if move and move[0] is not None:
+            structural.append({"op": "move", "bead": move[0], "side": move[1], "to": move[2]})
+        if len(structural) > 1:
+            raise ToolkitError("--split, --merge and --move renumber the beads; give one per call",
+                               "run bitext review again for the next one")
+        ops += structural
+        history = [{"op": op} for op, wanted in (("undo", undo), ("redo", redo)) if wanted]
+        if history and (ops or len(history) > 1):
+            raise ToolkitError("--undo and --redo cannot be combined with other changes", "give one per call")
+        ops += history
+        session = ReviewSession.open(out_dir, name=name)
+        if not ops and not list_beads and export_files is None:
+            typer.echo("The full-screen review is not available yet; use the line mode, e.g.:")
+            typer.echo(f"  bitext review {shlex.quote(str(out_dir))} --list [--below 0.5] [--mt-only] [--unreviewed]")
+            typer.echo("  (see bitext review --help for --approve, --set-en, --merge, --split, --undo ...)")
+        for warning in session.warnings:
+            typer.echo(f"Warning: {warning}", err=True)
+        changed = session.do_all(ops) if ops else 0
+        written = session.export() if (export_files if export_files is not None else changed > 0) else []
+    except ToolkitError as error:
+        _fail(error)
+    if list_beads:
+        typer.echo(format_rows(session.rows(below=below, mt_only=mt_only, unreviewed=unreviewed, search=search)))
+    if ops:
+        typer.echo(f"{changed} of {len(ops)} changes made (the rest changed nothing)" if changed < len(ops)
+                   else f"{changed} change{'s' if changed != 1 else ''} made")
+    typer.echo(session.status().format() + (f"; exported {len(written)} files" if written else ""))
+
+
 def main() -> None:
     app()

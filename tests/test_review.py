@@ -1,0 +1,484 @@
+"""Reviewing an aligned folder: operations, the journal, crash recovery, export, and the line-mode CLI."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from toolkit.cli import app
+from toolkit.evaluate import score_alignments, score_paths
+from toolkit.journal import Journal, JournalError
+from toolkit.records import Alignment, Bead, Document, Segment
+from toolkit.review import ReviewError, ReviewSession, format_rows, parse_range
+from toolkit.writers import read_align, read_jsonl, read_signature, read_tmx, write_alignment
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+runner = CliRunner()
+
+ZH = ["编者按：这是一次访谈。", "主持人：你好。", "张伟：你好。", "很高兴来。", "我们开始吧。"]
+EN = ["Host: Hello.", "Zhang Wei: Hello, glad to be here.", "By the way, it was raining.", "Let's start.", "Right now."]
+# 1: 1-0 machine-translated; 2: 1-1; 3: 2-1; 4: 0-1; 5: 1-2
+BEADS = (
+    Bead((0,), (), 0.0, "mt", "Editor's note: this is an interview.", ()),
+    Bead((1,), (0,), 0.91),
+    Bead((2, 3), (1,), 0.42),
+    Bead((), (2,), 0.0),
+    Bead((4,), (3, 4), 0.77),
+)
+
+
+def clock_from(start: int = 0):
+    """A clock that ticks one second per call, so timestamps are predictable."""
+    ticks = iter(range(start, 10_000))
+    return lambda: f"2026-01-01T00:{next(ticks) // 60:02d}:{next(ticks) % 60:02d}Z"
+
+
+def write_folder(out: Path, beads=BEADS) -> Path:
+    zh = Document("doc", "zh", tuple(Segment(i, t, t, "zh", speaker="张伟" if i == 2 else None)
+                                     for i, t in enumerate(ZH)), "simplified")
+    en = Document("doc", "en", tuple(Segment(i, t, t, "en") for i, t in enumerate(EN)))
+    write_alignment(out, Alignment("doc", zh, en, beads, {"tool": "bitext", "zh_script_in": "simplified"}))
+    return out
+
+
+@pytest.fixture
+def folder(tmp_path) -> Path:
+    return write_folder(tmp_path / "out")
+
+
+def open_session(folder: Path) -> ReviewSession:
+    return ReviewSession.open(folder, clock=clock_from())
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def journal_lines(folder: Path) -> list[dict]:
+    return [json.loads(line) for line in (folder / "doc.review.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+# ---------------------------------------------------------------------------
+# opening
+
+
+def test_open_reads_beads_texts_and_origins(folder):
+    session = open_session(folder)
+    assert [b.kind for b in session.beads] == ["1-0", "1-1", "2-1", "0-1", "1-2"]
+    assert session.beads[2].zh_text == "张伟：你好。很高兴来。"
+    assert session.beads[2].zh[0].speaker == "张伟"
+    assert session.beads[0].translation == "Editor's note: this is an interview."
+    status = session.status()
+    assert (status.beads, status.pending, status.machine_translated, status.operations) == (5, 5, 1, 0)
+    assert not (folder / "doc.review.jsonl").exists()  # opening writes nothing
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda d: d, "is not an aligned result"),
+    (lambda d: d / "missing", "does not exist"),
+    (lambda d: (d / "file.txt").write_text("x") and d / "file.txt", "is not a folder"),
+])
+def test_open_refuses_what_is_not_an_aligned_result(tmp_path, make, message):
+    with pytest.raises(Exception) as info:
+        ReviewSession.open(make(tmp_path))
+    assert message in str(info.value)
+
+
+def test_open_refuses_jsonl_disagreeing_with_align(folder):
+    (folder / "doc.align").write_text("[0]:[]:0.0\n[1, 2]:[0]:0.9\n", encoding="utf-8")
+    with pytest.raises(Exception, match="disagree"):
+        ReviewSession.open(folder)
+
+
+# ---------------------------------------------------------------------------
+# operations
+
+
+def test_approve_range_marks_beads_human_with_timestamp(folder):
+    session = open_session(folder)
+    assert session.approve(2, 3)
+    assert [b.review for b in session.beads] == ["pending", "approved", "approved", "pending", "pending"]
+    assert all(b.reviewed_at and b.export_origin == "human" for b in session.beads[1:3])
+    assert session.beads[1].score == pytest.approx(0.91)  # approval keeps the aligner's score
+    assert not session.approve(2)  # already approved: nothing changes, nothing is journaled
+    assert [e["op"] for e in journal_lines(folder)[1:]] == ["approve"]
+
+
+def test_set_en_and_set_zh_edit_one_side(folder):
+    session = open_session(folder)
+    session.set_en(5, "Let's start right now.")
+    assert session.beads[4].kind == "1-1" and session.beads[4].en_text == "Let's start right now."
+    session.set_zh(3, "张伟：你好，很高兴来。")
+    assert session.beads[2].kind == "1-1" and session.beads[2].zh[0].speaker == "张伟"
+    assert session.beads[2].review == "edited"
+    session.set_en(2, "")  # drop the English: the bead becomes 1-0
+    assert session.beads[1].kind == "1-0"
+    alignment = session.alignment()
+    assert len(alignment.en.segments) == 3 and [s.index for s in alignment.en.segments] == [0, 1, 2]
+
+
+def test_set_en_on_a_bead_without_english_edits_its_translation(folder):
+    session = open_session(folder)
+    session.set_en(1, "Editor's note: an interview.")
+    bead = session.beads[0]
+    assert (bead.kind, bead.translation, bead.mt_text) == ("1-0", "Editor's note: an interview.",
+                                                            "Editor's note: this is an interview.")
+    assert session.status().machine_translated == 0
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda s: s.set_en(4, "  "), "would empty both sides"),
+    (lambda s: s.set_zh(4, "新的中文"), "has no Chinese sentence"),
+    (lambda s: s.set_zh(0, "x"), "bead 0 does not exist"),
+    (lambda s: s.approve(6), "bead 6 does not exist (the alignment has 5 beads)"),
+    (lambda s: s.approve(3, 2), "runs backwards"),
+    (lambda s: s.approve(True), "whole number"),
+    (lambda s: s.merge_next(5), "no next bead"),
+    (lambda s: s.merge_prev(1), "no previous bead"),
+    (lambda s: s.split(2, 0, 0), "would leave an empty bead"),
+    (lambda s: s.split(3, 3, 0), "it has 2"),
+    (lambda s: s.move(4, "zh", "next"), "no zh sentence"),
+    (lambda s: s.move(4, "en", "prev"), "would empty it"),
+    (lambda s: s.move(1, "zh", "prev"), "no previous bead"),
+    (lambda s: s.move(2, "fr", "prev"), "unknown side"),
+    (lambda s: s.mark_no_counterpart(2), "only a bead with one empty side"),
+    (lambda s: s.undo(), "nothing to undo"),
+    (lambda s: s.redo(), "nothing to redo"),
+    (lambda s: s.do({"op": "delete", "bead": 1}), "unknown operation"),
+])
+def test_invalid_operations_raise_and_write_nothing(folder, call, message):
+    session = open_session(folder)
+    before = list(session.beads)
+    with pytest.raises(ReviewError) as info:
+        call(session)
+    assert message in info.value.message and info.value.hint
+    assert session.beads == before
+    assert not (folder / "doc.review.jsonl").exists()
+
+
+def test_merge_next_and_prev(folder):
+    session = open_session(folder)
+    session.merge_next(3)  # 2-1 + 0-1
+    assert [b.kind for b in session.beads] == ["1-0", "1-1", "2-2", "1-2"]
+    merged = session.beads[2]
+    assert (merged.origin, merged.review, merged.score) == ("human", "edited", 1.0)
+    session.merge_prev(2)  # the MT 1-0 with the 1-1: an English original replaces the translation
+    assert session.beads[0].kind == "2-1" and session.beads[0].translation is None
+
+
+def test_split_and_move(folder):
+    session = open_session(folder)
+    session.split(3, 1, 1)
+    assert [b.kind for b in session.beads] == ["1-0", "1-1", "1-1", "1-0", "0-1", "1-2"]
+    session.move(6, "en", "prev")  # the first English sentence of bead 6 goes to the end of bead 5
+    assert [b.kind for b in session.beads][4:] == ["0-2", "1-1"]
+    session.move(5, "en", "next")  # and back, as the last English sentence of bead 5
+    assert [b.kind for b in session.beads][4:] == ["0-1", "1-2"]
+    assert session.beads[5].en_text == "Let's start. Right now."
+
+
+def test_mark_no_counterpart(folder):
+    session = open_session(folder)
+    session.mark_no_counterpart(4)
+    assert session.beads[3].review == "no-counterpart"
+    assert session.status().no_counterpart == 1
+
+
+def test_do_all_is_all_or_nothing(folder):
+    session = open_session(folder)
+    with pytest.raises(ReviewError):
+        session.do_all([{"op": "approve", "first": 1, "last": 2}, {"op": "merge_next", "bead": 5}])
+    assert session.status().operations == 0 and not (folder / "doc.review.jsonl").exists()
+    assert session.do_all([{"op": "approve", "first": 1, "last": 2}, {"op": "merge_next", "bead": 4}]) == 2
+
+
+def test_undo_redo(folder):
+    session = open_session(folder)
+    original = list(session.beads)
+    session.merge_next(1)
+    merged = list(session.beads)
+    session.undo()
+    assert session.beads == original
+    session.redo()
+    assert session.beads == merged
+    session.undo()
+    session.approve(1)  # a new change forgets what was undone
+    with pytest.raises(ReviewError, match="nothing to redo"):
+        session.redo()
+    assert [e["op"] for e in journal_lines(folder)[1:]] == ["merge_next", "undo", "redo", "undo", "approve"]
+
+
+def test_rows_filters_and_table(folder):
+    session = open_session(folder)
+    session.approve(2)
+    assert [r.number for r in session.rows(below=0.5)] == [1, 3, 4]
+    assert [r.number for r in session.rows(mt_only=True)] == [1]
+    assert [r.number for r in session.rows(unreviewed=True)] == [1, 3, 4, 5]
+    assert [r.number for r in session.rows(search="raining")] == [4]
+    table = format_rows(session.rows(below=0.5))
+    assert "[MT] Editor's note" in table and len(table.splitlines()) == 4
+
+
+def test_parse_range():
+    assert parse_range("12-40") == (12, 40) and parse_range(" 7 ") == (7, 7)
+    with pytest.raises(ReviewError):
+        parse_range("1-x")
+
+
+# ---------------------------------------------------------------------------
+# the journal
+
+
+def make_changes(session: ReviewSession) -> None:
+    session.approve(1, 2)
+    session.set_en(2, "Host: Hi there.")
+    session.merge_next(3)
+    session.split(3, 1, 1)
+    session.undo()
+    session.move(4, "en", "prev")
+    session.mark_no_counterpart(1)
+
+
+def test_journal_replay_equals_the_in_memory_state(folder):
+    session = open_session(folder)
+    make_changes(session)
+    reopened = ReviewSession.open(folder)
+    assert reopened.beads == session.beads
+    assert reopened.status() == session.status()
+    header = journal_lines(folder)[0]
+    assert header["format"] == "bitext-review" and set(header["identity"]) == {"align", "zh", "en"}
+    assert all("at" in entry for entry in journal_lines(folder)[1:])
+
+
+def test_reopen_continues_where_the_review_stopped(folder):
+    session = open_session(folder)
+    session.merge_next(1)
+    reopened = ReviewSession.open(folder)
+    reopened.undo()  # undo reaches changes from the earlier session
+    assert [b.kind for b in reopened.beads] == ["1-0", "1-1", "2-1", "0-1", "1-2"]
+    assert ReviewSession.open(folder).beads == reopened.beads
+
+
+def test_crash_mid_append_loses_nothing_before_it(folder):
+    session = open_session(folder)
+    make_changes(session)
+    path = folder / "doc.review.jsonl"
+    with open(path, "ab") as handle:  # a crash half-way through writing the next entry
+        handle.write(b'{"at": "2026-01-01T00:00:00Z", "bead": 1, "op": "appr')
+    reopened = ReviewSession.open(folder)
+    assert reopened.beads == session.beads
+    assert reopened.warnings and "incomplete last line" in reopened.warnings[0]
+    assert reopened.undo()  # the damaged tail is cut off before the next entry
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert all(json.loads(line) for line in lines) and json.loads(lines[-1])["op"] == "undo"
+    assert ReviewSession.open(folder).warnings == []
+
+
+def test_damaged_last_line_with_newline_is_ignored(folder):
+    session = open_session(folder)
+    session.approve(1)
+    with open(folder / "doc.review.jsonl", "ab") as handle:
+        handle.write(b"\x00\x00\x00\n")
+    reopened = ReviewSession.open(folder)
+    assert reopened.beads == session.beads and reopened.warnings
+
+
+def test_damage_in_the_middle_is_an_error(folder):
+    session = open_session(folder)
+    session.approve(1)
+    session.approve(2)
+    path = folder / "doc.review.jsonl"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[1] = "garbage\n"
+    path.write_text("".join(lines), encoding="utf-8")
+    with pytest.raises(JournalError, match="line 2 is damaged"):
+        ReviewSession.open(folder)
+
+
+def test_journal_from_another_alignment_is_refused(folder, tmp_path):
+    session = open_session(folder)
+    session.approve(1)
+    other = write_folder(tmp_path / "other", BEADS[:2] + (Bead((2, 3, 4), (1, 2, 3, 4), 0.5),))
+    shutil.copy(folder / "doc.review.jsonl", other / "doc.review.jsonl")
+    before = snapshot(other)
+    with pytest.raises(JournalError) as info:
+        ReviewSession.open(other)
+    assert "journal belongs to another alignment" in info.value.message
+    assert "move doc.review.jsonl away" in info.value.message
+    assert snapshot(other) == before
+
+
+def test_journal_create_refuses_to_overwrite(tmp_path):
+    Journal.create(tmp_path / "j.jsonl", {"format": "x"})
+    with pytest.raises(JournalError, match="already exists"):
+        Journal.create(tmp_path / "j.jsonl", {"format": "x"})
+
+
+# ---------------------------------------------------------------------------
+# export
+
+
+def test_export_rewrites_every_format(folder):
+    session = open_session(folder)
+    session.approve(1)  # the MT bead: its English must survive in the TMX
+    session.set_en(2, "Host: Hi there.")
+    session.merge_next(3)
+    session.export()
+
+    beads = read_align(folder / "doc.align")
+    assert [(b.zh, b.en) for b in beads] == [((0,), ()), ((1,), (0,)), ((2, 3), (1, 2)), ((4,), (3, 4))]
+    scores = score_paths(folder / "doc.align", folder / "doc.align")
+    assert scores.f1_strict == 1.0
+    assert (folder / "doc.en.txt").read_text(encoding="utf-8").splitlines()[0] == "Host: Hi there."
+
+    records = read_jsonl(folder / "doc.jsonl")
+    assert [r["origin"] for r in records] == ["human", "human", "human", "aligned"]
+    assert [r["review"] for r in records] == ["approved", "edited", "edited", "pending"]
+    assert records[0]["mt"] == "Editor's note: this is an interview." and records[0]["en"] == ""
+    assert records[0]["translation"] == records[0]["mt"] and records[0]["reviewed_at"]
+
+    units = read_tmx(folder / "doc.tmx")
+    assert len(units) == 4
+    assert units[0][1] == "Editor's note: this is an interview."
+    assert units[0][2]["x-origin"] == "human" and units[0][2]["x-review"] == "approved"
+    assert units[3][2]["x-origin"] == "aligned" and "x-review" not in units[3][2]
+    assert 'changedate="20260101T' in (folder / "doc.tmx").read_text(encoding="utf-8")
+
+    review = read_signature(folder / "doc.signature.json")["review"]
+    assert review["operations"] == 3 and review["journal"] == "doc.review.jsonl"
+
+
+def test_export_then_reopen_and_undo_past_it(folder):
+    session = open_session(folder)
+    session.merge_next(1)
+    session.export()
+    reopened = ReviewSession.open(folder)  # the files are the export; the journal knows them
+    assert reopened.beads == session.beads
+    reopened.undo()  # the original is in the journal, so undo still reaches it
+    reopened.export()
+    assert [(b.zh, b.en) for b in read_align(folder / "doc.align")] == [(b.zh, b.en) for b in BEADS]
+
+
+def test_crash_during_export_is_recognised(folder, monkeypatch):
+    session = open_session(folder)
+    session.set_en(2, "Host: Hi there.")
+    import toolkit.review as review
+
+    def crash(*args, **kwargs):
+        from toolkit.writers import write_align
+        write_align(folder / "doc.align", args[1].beads)  # the first file is written, then the lights go out
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(review, "write_alignment", crash)
+    with pytest.raises(KeyboardInterrupt):
+        session.export()
+    monkeypatch.undo()
+    assert ReviewSession.open(folder).beads == session.beads
+
+
+def test_reviewed_export_reads_back_without_a_journal(folder):
+    session = open_session(folder)
+    make_changes(session)
+    session.export()
+    (folder / "doc.review.jsonl").rename(folder / "old.review")
+    fresh = ReviewSession.open(folder)
+    assert [(b.kind, b.review, b.translation) for b in fresh.beads] == \
+        [(b.kind, b.review, b.translation) for b in session.beads]
+
+
+def test_export_is_scored_by_evaluate(folder):
+    session = open_session(folder)
+    session.split(3, 1, 1)
+    session.export()
+    gold = [Bead(b.zh, b.en) for b in BEADS]
+    scores = score_alignments([gold], [read_align(folder / "doc.align")])
+    assert 0 < scores.f1_strict < 1
+
+
+# ---------------------------------------------------------------------------
+# the line-mode CLI
+
+
+def run(*args: str):
+    return runner.invoke(app, ["review", *args])
+
+
+def test_cli_without_options_points_to_line_mode(folder):
+    result = run(str(folder))
+    assert result.exit_code == 0
+    assert "not available yet" in result.stdout and "--list" in result.stdout
+    assert not (folder / "doc.review.jsonl").exists()
+
+
+def test_cli_list_filters(folder):
+    result = run(str(folder), "--list", "--below", "0.5")
+    assert result.exit_code == 0, result.output
+    numbers = [line.split()[0] for line in result.stdout.splitlines()[1:-1]]  # header, rows, status
+    assert numbers == ["1", "3", "4"]
+    result = run(str(folder), "--list", "--mt-only")
+    assert "[MT]" in result.stdout and "Host" not in result.stdout
+
+
+def test_cli_changes_are_journaled_and_exported(folder):
+    result = run(str(folder), "--approve", "1-2", "--set-en", "5", "Let's start now.", "--merge", "3")
+    assert result.exit_code == 0, result.output
+    assert "3 changes made" in result.stdout and "exported 6 files" in result.stdout
+    records = read_jsonl(folder / "doc.jsonl")
+    assert [r["type"] for r in records] == ["1-0", "1-1", "2-2", "1-1"]
+    assert records[3]["en"] == "Let's start now."
+    result = run(str(folder), "--undo")
+    assert result.exit_code == 0 and len(read_jsonl(folder / "doc.jsonl")) == 5
+    result = run(str(folder), "--redo", "--no-export")
+    assert result.exit_code == 0 and len(read_jsonl(folder / "doc.jsonl")) == 5
+    assert run(str(folder), "--export").exit_code == 0 and len(read_jsonl(folder / "doc.jsonl")) == 4
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--approve", "9"], "bead 9 does not exist"),
+    (["--approve", "2-x"], "not a bead range"),
+    (["--approve", "1", "--merge", "5"], "no next bead"),
+    (["--set-en", "4", ""], "would empty both sides"),
+    (["--split", "2", "1", "1"], "would leave an empty bead"),
+    (["--merge", "1", "--split", "2", "0", "1"], "one per call"),
+    (["--undo"], "nothing to undo"),
+    (["--undo", "--approve", "1"], "cannot be combined"),
+    (["--no-counterpart", "2"], "only a bead with one empty side"),
+])
+def test_cli_bad_input_changes_nothing(folder, args, message):
+    before = snapshot(folder)
+    result = run(str(folder), *args)
+    assert result.exit_code == 1
+    errors = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(errors) == 1 and errors[0].startswith("Error: ") and message in errors[0]
+    assert snapshot(folder) == before
+
+
+def test_cli_refuses_a_folder_that_is_not_aligned(tmp_path):
+    result = run(str(tmp_path))
+    assert result.exit_code == 1 and result.stderr.startswith("Error: ") and "not an aligned result" in result.stderr
+
+
+def test_cli_signature_mismatch(folder, tmp_path):
+    assert run(str(folder), "--approve", "1").exit_code == 0
+    other = write_folder(tmp_path / "other", BEADS[:4] + (Bead((4,), (3,), 0.5), Bead((), (4,), 0.0)))
+    shutil.copy(folder / "doc.review.jsonl", other / "doc.review.jsonl")
+    result = run(str(other), "--list")
+    assert result.exit_code == 1 and "journal belongs to another alignment" in result.stderr
+
+
+def test_cli_on_a_real_alignment(tmp_path, monkeypatch):
+    out = tmp_path / "aligned"
+    monkeypatch.setattr("sys.argv", ["bitext", "align"])
+    result = runner.invoke(app, ["align", str(EXAMPLES / "interview.zh.txt"), str(EXAMPLES / "interview.en.txt"),
+                                 "-o", str(out), "--name", "interview", "--quiet"])
+    assert result.exit_code == 0, result.output
+    gold = read_align(out / "interview.align")
+    result = run(str(out), "--approve", f"1-{len(gold)}")
+    assert result.exit_code == 0, result.output
+    assert {r["origin"] for r in read_jsonl(out / "interview.jsonl")} == {"human"}
+    assert score_paths(out / "interview.align", out / "interview.align").f1_strict == 1.0
+    assert [(b.zh, b.en) for b in read_align(out / "interview.align")] == [(b.zh, b.en) for b in gold]

@@ -1,0 +1,772 @@
+"""Reviewing an aligned result: operations on beads, journaled, replayable, exportable.
+
+A :class:`ReviewSession` opens the folder written by ``bitext align``. Every
+change is one *operation* (a small dict such as ``{"op": "merge_next",
+"bead": 17}``) appended to ``NAME.review.jsonl`` in that folder and fsynced
+before it takes effect, so a crash loses nothing. The journal's first line
+holds the alignment as it was when the review started (and the sha256 of its
+``.align``, ``.zh.txt`` and ``.en.txt``), so replaying the journal always
+gives the current state, even after an export has rewritten the folder; undo
+and redo are journal entries too.
+
+Bead numbers are 1-based, as in the JSONL ``id`` and the ``.align`` line
+number, and always refer to the current state. In the state, a bead holds its
+segments themselves; sentence indices are assigned only on export, so an
+edit that changes the number of sentences on a side shifts later indices.
+
+Review statuses: ``pending``, ``approved``, ``edited`` (text or structure
+changed by the reviewer), ``no-counterpart`` (a one-sided bead confirmed).
+Every reviewed bead has origin ``human`` and a ``reviewed_at`` UTC timestamp.
+A bead with no English original keeps its English in ``translation``: the
+machine's output until a reviewer edits it (``mt_text`` keeps the machine's
+output as produced).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import tempfile
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .atomic import atomic_write_text, atomic_writer
+from .errors import FormatError, InputError, ToolkitError
+from .journal import Journal, JournalError
+from .records import Alignment, Bead, Document, Segment
+from .writers import (bead_records, output_paths, read_align, read_jsonl, read_signature, write_align,
+                      write_alignment, write_sentences)
+
+log = logging.getLogger(__name__)
+
+JOURNAL_SUFFIX = ".review.jsonl"
+JOURNAL_FORMAT = "bitext-review"
+JOURNAL_VERSION = 1
+REVIEW_STATES = ("pending", "approved", "edited", "no-counterpart")
+SIDES = ("zh", "en")
+DIRECTIONS = ("prev", "next")
+IDENTITY_FILES = ("align", "zh", "en")  # what identifies an alignment: beads and the sentences they index
+# A pairing made by a person is taken as certain; a one-sided bead scores 0 as the aligner's do.
+HUMAN_PAIR_SCORE = 1.0
+
+
+class ReviewError(ToolkitError):
+    """An operation that cannot be done: a bead that does not exist, a change that would lose text."""
+
+
+def utc_now() -> str:
+    """The current time as ``2026-11-22T16:31:24Z`` (what the journal and JSONL record)."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class ReviewBead:
+    """A bead under review: its segments (not indices), score, origin and review status."""
+
+    zh: tuple[Segment, ...]
+    en: tuple[Segment, ...]
+    score: float = 0.0
+    origin: str = "aligned"
+    review: str = "pending"
+    reviewed_at: str | None = None
+    mt_text: str | None = None
+    mt_flags: tuple[str, ...] = ()
+    translation: str | None = None  # English for Chinese with no English original
+
+    def __post_init__(self) -> None:
+        if not self.zh and not self.en:
+            raise ValueError("a bead needs at least one sentence on one side")
+        if self.review not in REVIEW_STATES:
+            raise ValueError(f"unknown review state {self.review!r}; expected one of {REVIEW_STATES}")
+
+    @property
+    def kind(self) -> str:
+        return f"{len(self.zh)}-{len(self.en)}"
+
+    @property
+    def zh_text(self) -> str:
+        return "".join(s.text for s in self.zh)
+
+    @property
+    def en_text(self) -> str:
+        """The English original, or the translation of a bead that has none."""
+        return " ".join(s.text for s in self.en) if self.en else (self.translation or "")
+
+    @property
+    def export_origin(self) -> str:
+        return self.origin if self.review == "pending" else "human"
+
+
+@dataclass(frozen=True)
+class Change:
+    """``beads[start:start + len(old)]`` becomes ``new``; undone by the reverse."""
+
+    start: int
+    old: tuple[ReviewBead, ...]
+    new: tuple[ReviewBead, ...]
+
+
+@dataclass(frozen=True)
+class ReviewStatus:
+    """How far the review has got; ``machine_translated`` counts pending beads with MT English."""
+
+    beads: int
+    approved: int
+    edited: int
+    no_counterpart: int
+    pending: int
+    machine_translated: int
+    operations: int
+
+    def format(self) -> str:
+        return (f"{self.beads} beads: {self.approved} approved, {self.edited} edited, "
+                f"{self.no_counterpart} no counterpart, {self.pending} pending "
+                f"({self.machine_translated} machine-translated); {self.operations} operations in effect")
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of a listing: a bead with its 1-based number."""
+
+    number: int
+    bead: ReviewBead
+
+
+# ---------------------------------------------------------------------------
+# operations: pure functions from (op, beads) to a Change
+
+
+def _number(op: dict, key: str, beads: Sequence[ReviewBead]) -> int:
+    value = op.get(key)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ReviewError(f"bead number must be a whole number, not {value!r}", "bead numbers are the JSONL ids")
+    if not 1 <= value <= len(beads):
+        raise ReviewError(f"bead {value} does not exist (the alignment has {len(beads)} beads)",
+                          f"bead numbers run from 1 to {len(beads)}, as shown by --list")
+    return value
+
+
+def _reviewed(bead: ReviewBead, review: str, at: str) -> ReviewBead:
+    return replace(bead, review=review, reviewed_at=at)
+
+
+def _rebuilt(zh: tuple[Segment, ...], en: tuple[Segment, ...], at: str,
+             translation: str | None = None, mt_text: str | None = None,
+             mt_flags: tuple[str, ...] = ()) -> ReviewBead:
+    """A bead whose pairing a person made; an English original replaces any translation."""
+    if en:
+        translation, mt_text, mt_flags = None, None, ()
+    return ReviewBead(zh=zh, en=en, score=HUMAN_PAIR_SCORE if zh and en else 0.0, origin="human",
+                      review="edited", reviewed_at=at, mt_text=mt_text, mt_flags=mt_flags, translation=translation)
+
+
+def _approve(op: dict, beads: Sequence[ReviewBead], at: str) -> Change:
+    first = _number(op, "first", beads)
+    last = _number(op, "last", beads) if op.get("last") is not None else first
+    if last < first:
+        raise ReviewError(f"bead range {first}-{last} runs backwards", "give the lower number first, e.g. 12-40")
+    old = tuple(beads[first - 1:last])
+    new = tuple(_reviewed(b, "approved", at) if b.review == "pending" else b for b in old)
+    return Change(first - 1, old, new)
+
+
+def _sentences(text: object) -> list[str]:
+    """An edited side: one sentence per non-blank line of ``text``."""
+    if not isinstance(text, str):
+        raise ReviewError(f"the new text must be a string, not {text!r}", "pass the text in quotes")
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def _set_side(side: str) -> Callable[[dict, Sequence[ReviewBead], str], Change]:
+    def set_text(op: dict, beads: Sequence[ReviewBead], at: str) -> Change:
+        n = _number(op, "bead", beads)
+        bead = beads[n - 1]
+        texts = _sentences(op.get("text"))
+        segments = getattr(bead, side)
+        other = bead.en if side == "zh" else bead.zh
+        if side == "en" and not bead.en:
+            # No English original: the text is this Chinese passage's translation.
+            translation = " ".join(texts) or None
+            if translation == bead.translation:
+                return Change(n - 1, (bead,), (bead,))
+            return Change(n - 1, (bead,), (replace(_reviewed(bead, "edited", at), translation=translation),))
+        if not segments:
+            raise ReviewError(f"bead {n} has no Chinese sentence to edit",
+                              "a 0-n bead's English has no Chinese counterpart; mark it with --no-counterpart, "
+                              "or merge it with a neighbour")
+        if not texts and not other:
+            raise ReviewError(f"editing bead {n} this way would empty both sides",
+                              "a bead needs text on one side; merge it with a neighbour instead")
+        if texts == [s.text for s in segments]:
+            return Change(n - 1, (bead,), (bead,))
+        first = segments[0]
+        new_segments = tuple(replace(first, text=t, norm=t, speaker=first.speaker if i == 0 else None)
+                             for i, t in enumerate(texts))
+        edited = replace(_reviewed(bead, "edited", at), **{side: new_segments})
+        if side == "en" and not new_segments:
+            edited = replace(edited, score=0.0)
+        return Change(n - 1, (bead,), (edited,))
+
+    return set_text
+
+
+def _merge(a: ReviewBead, b: ReviewBead, at: str) -> ReviewBead:
+    translations = [t for t in (a.translation, b.translation) if t]
+    mts = [t for t in (a.mt_text, b.mt_text) if t]
+    return _rebuilt(a.zh + b.zh, a.en + b.en, at, " ".join(translations) or None, " ".join(mts) or None,
+                    tuple(dict.fromkeys(a.mt_flags + b.mt_flags)))
+
+
+def _merge_next(op: dict, beads: Sequence[ReviewBead], at: str) -> Change:
+    n = _number(op, "bead", beads)
+    if n == len(beads):
+        raise ReviewError(f"bead {n} is the last bead; there is no next bead to merge it with",
+                          "merge it with the previous bead instead")
+    return Change(n - 1, (beads[n - 1], beads[n]), (_merge(beads[n - 1], beads[n], at),))
+
+
+def _merge_prev(op: dict, beads: Sequence[ReviewBead], at: str) -> Change:
+    n = _number(op, "bead", beads)
+    if n == 1:
+        raise ReviewError("bead 1 is the first bead; there is no previous bead to merge it with",
+                          "merge it with the next bead instead")
+    return Change(n - 2, (beads[n - 2], beads[n - 1]), (_merge(beads[n - 2], beads[n - 1], at),))
+
+
+def _split(op: dict, beads: Sequence[ReviewBead], at: str) -> Change:
+    n = _number(op, "bead", beads)
+    bead = beads[n - 1]
+    cuts = []
+    for side in SIDES:
+        at_value, size = op.get(f"{side}_at"), len(getattr(bead, side))
+        if not isinstance(at_value, int) or isinstance(at_value, bool) or not 0 <= at_value <= size:
+            raise ReviewError(f"cannot split bead {n} after {at_value!r} {side} sentences: it has {size}",
+                              f"give a number from 0 to {size} for the {side} side")
+        cuts.append(at_value)
+    zh_at, en_at = cuts
+    first, second = (bead.zh[:zh_at], bead.en[:en_at]), (bead.zh[zh_at:], bead.en[en_at:])
+    if not any(first) or not any(second):
+        raise ReviewError(f"splitting bead {n} ({bead.kind}) after {zh_at} zh and {en_at} en sentences "
+                          "would leave an empty bead",
+                          "each part needs at least one sentence on one side")
+    return Change(n - 1, (bead,), (_rebuilt(*first, at), _rebuilt(*second, at)))
+
+
+def _move(op: dict, beads: Sequence[ReviewBead], at: str) -> Change:
+    n = _number(op, "bead", beads)
+    side, to = op.get("side"), op.get("to")
+    if side not in SIDES:
+        raise ReviewError(f"unknown side {side!r}", f"choose one of {', '.join(SIDES)}")
+    if to not in DIRECTIONS:
+        raise ReviewError(f"unknown direction {to!r}", f"choose one of {', '.join(DIRECTIONS)}")
+    bead = beads[n - 1]
+    segments = getattr(bead, side)
+    if not segments:
+        raise ReviewError(f"bead {n} has no {side} sentence to move", "choose the other side")
+    neighbour = n if to == "next" else n - 2
+    if not 0 <= neighbour < len(beads):
+        raise ReviewError(f"bead {n} has no {'next' if to == 'next' else 'previous'} bead to move a sentence into", "move it the other way")
+    other = beads[neighbour]
+    if to == "next":
+        moved, kept = segments[-1:], segments[:-1]
+        received = moved + getattr(other, side)
+    else:
+        moved, kept = segments[:1], segments[1:]
+        received = getattr(other, side) + moved
+    rest = {"zh": bead.zh, "en": bead.en, side: kept}
+    if not rest["zh"] and not rest["en"]:
+        raise ReviewError(f"moving the last sentence out of bead {n} would empty it",
+                          f"merge bead {n} with the {'next' if to == 'next' else 'previous'} bead instead")
+    gets = {"zh": other.zh, "en": other.en, side: received}
+    pair = (_rebuilt(rest["zh"], rest["en"], at), _rebuilt(gets["zh"], gets["en"], at))
+    if to == "prev":
+        return Change(n - 2, (other, bead), (pair[1], pair[0]))
+    return Change(n - 1, (bead, other), pair)
+
+
+def _no_counterpart(op: dict, beads: Sequence[ReviewBead], at: str) -> Change:
+    n = _number(op, "bead", beads)
+    bead = beads[n - 1]
+    if bead.zh and bead.en:
+        raise ReviewError(f"bead {n} is {bead.kind}; only a bead with one empty side can have no counterpart",
+                          f"split bead {n} or move its sentences first")
+    new = bead if bead.review == "no-counterpart" else _reviewed(bead, "no-counterpart", at)
+    return Change(n - 1, (bead,), (new,))
+
+
+OPERATIONS: dict[str, Callable[[dict, Sequence[ReviewBead], str], Change]] = {
+    "approve": _approve,
+    "set_en": _set_side("en"),
+    "set_zh": _set_side("zh"),
+    "merge_next": _merge_next,
+    "merge_prev": _merge_prev,
+    "split": _split,
+    "move": _move,
+    "no_counterpart": _no_counterpart,
+}
+HISTORY_OPS = ("undo", "redo")
+
+
+def parse_range(text: str) -> tuple[int, int]:
+    """``"12-40"`` -> ``(12, 40)``, ``"7"`` -> ``(7, 7)``; anything else is a ReviewError."""
+    match = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?", text)
+    if match is None:
+        raise ReviewError(f"not a bead range: {text!r}", "write N or A-B, e.g. 12-40")
+    first = int(match.group(1))
+    return first, int(match.group(2)) if match.group(2) else first
+
+
+# ---------------------------------------------------------------------------
+# loading an aligned folder
+
+
+def find_alignment_name(out_dir: Path) -> str:
+    """The NAME of the single alignment in ``out_dir`` (a folder written by ``bitext align``)."""
+    if not out_dir.exists():
+        raise InputError(f"{out_dir} does not exist", "give the output folder of bitext align")
+    if not out_dir.is_dir():
+        raise InputError(f"{out_dir} is not a folder", "give the output folder of bitext align, not a file in it")
+    names = sorted(p.name[: -len(".align")] for p in out_dir.glob("*.align")
+                   if all(path.is_file() for path in output_paths(out_dir, p.name[: -len(".align")]).values()))
+    if not names:
+        raise InputError(f"{out_dir} is not an aligned result (no NAME.align with its .zh.txt, .en.txt, "
+                         ".jsonl, .tmx and .signature.json)", "give the output folder of bitext align")
+    if len(names) > 1:
+        raise InputError(f"{out_dir} holds several alignments: {', '.join(names)}", "choose one with --name")
+    return names[0]
+
+
+def file_identity(paths: dict[str, Path]) -> dict[str, str]:
+    """sha256 of the files that identify an alignment (``.align``, ``.zh.txt``, ``.en.txt``)."""
+    try:
+        return {key: hashlib.sha256(paths[key].read_bytes()).hexdigest() for key in IDENTITY_FILES}
+    except OSError as exc:
+        raise InputError(f"cannot read {exc.filename}: {exc.strerror}", "check the folder's files") from exc
+
+
+def _read_lines(path: Path) -> list[str]:
+    try:
+        return path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as exc:
+        raise FormatError(f"{path} is not UTF-8 text", "is this folder really written by bitext align?") from exc
+
+
+def _zh_script(signature: dict) -> str:
+    out = signature.get("zh_script_out", "as-is")
+    return signature.get("zh_script_in", "") if out in ("as-is", None) else out
+
+
+def beads_from_records(zh_texts: Sequence[str], en_texts: Sequence[str], records: Sequence[dict],
+                       where: str) -> list[ReviewBead]:
+    """Review beads from JSONL-shaped records over the two sentence lists.
+
+    The records must cover every sentence of both sides once, in order (as
+    ``bitext align`` writes them); otherwise FormatError naming ``where``.
+    """
+    beads, next_zh, next_en = [], 0, 0
+    for number, record in enumerate(records, start=1):
+        try:
+            zh_ids, en_ids = [int(i) for i in record["zh_ids"]], [int(i) for i in record["en_ids"]]
+            expected_zh = list(range(next_zh, next_zh + len(zh_ids)))
+            expected_en = list(range(next_en, next_en + len(en_ids)))
+            if zh_ids != expected_zh or en_ids != expected_en or not (zh_ids or en_ids):
+                raise ValueError(f"expected zh {expected_zh} and en {expected_en}, found {zh_ids} and {en_ids}")
+            if (zh_ids and zh_ids[-1] >= len(zh_texts)) or (en_ids and en_ids[-1] >= len(en_texts)):
+                raise ValueError("it refers to sentences beyond the end of the .zh.txt / .en.txt files")
+            kind, speaker = record.get("kind") or "sentence", record.get("speaker")
+            zh = tuple(Segment(i, zh_texts[i], zh_texts[i], "zh", speaker=speaker if k == 0 else None, kind=kind)
+                       for k, i in enumerate(zh_ids))
+            en = tuple(Segment(i, en_texts[i], en_texts[i], "en", speaker=speaker if k == 0 and not zh else None,
+                               kind=kind) for k, i in enumerate(en_ids))
+            origin = record.get("origin", "aligned")
+            mt_text = record.get("mt")
+            translation = record.get("translation", mt_text if origin == "mt" else None)
+            beads.append(ReviewBead(zh=zh, en=en, score=float(record.get("score") or 0.0), origin=origin,
+                                    review=record.get("review") or ("approved" if origin == "human" else "pending"),
+                                    reviewed_at=record.get("reviewed_at"), mt_text=mt_text,
+                                    mt_flags=tuple(record.get("mt_flags") or ()),
+                                    translation=None if en else translation))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise FormatError(f"{where}, bead {number} cannot be reviewed: {exc}",
+                              "review needs a complete alignment as written by bitext align") from exc
+        next_zh, next_en = next_zh + len(zh_ids), next_en + len(en_ids)
+    if next_zh != len(zh_texts) or next_en != len(en_texts):
+        raise FormatError(f"{where}: the beads cover {next_zh} of {len(zh_texts)} zh and {next_en} of "
+                          f"{len(en_texts)} en sentences", "review needs a complete alignment as written by bitext align")
+    return beads
+
+
+def _load_folder(paths: dict[str, Path]) -> tuple[list[str], list[str], list[dict], dict]:
+    zh_texts, en_texts = _read_lines(paths["zh"]), _read_lines(paths["en"])
+    records = read_jsonl(paths["jsonl"])
+    align_beads = read_align(paths["align"])
+    pairs = [(tuple(r["zh_ids"]), tuple(r["en_ids"])) for r in records]
+    if pairs != [(b.zh, b.en) for b in align_beads]:
+        raise FormatError(f"{paths['jsonl'].name} and {paths['align'].name} disagree about the beads",
+                          "they must come from the same run of bitext align; re-run it")
+    return zh_texts, en_texts, records, read_signature(paths["signature"])
+
+
+def _header_records(beads: Sequence[ReviewBead]) -> tuple[list[str], list[str], list[dict]]:
+    """The state as sentence lists and compact JSONL-shaped records (the journal's snapshot)."""
+    zh_texts, en_texts, records = [], [], []
+    for bead in beads:
+        speaker = next((s.speaker for s in (*bead.zh, *bead.en) if s.speaker), None)
+        kinds = {s.kind for s in (bead.zh or bead.en)}
+        records.append({"zh_ids": list(range(len(zh_texts), len(zh_texts) + len(bead.zh))),
+                        "en_ids": list(range(len(en_texts), len(en_texts) + len(bead.en))),
+                        "score": bead.score, "origin": bead.origin, "review": bead.review,
+                        "reviewed_at": bead.reviewed_at, "mt": bead.mt_text, "mt_flags": list(bead.mt_flags),
+                        "translation": bead.translation, "speaker": speaker,
+                        "kind": kinds.pop() if len(kinds) == 1 else "sentence"})
+        zh_texts += [s.text for s in bead.zh]
+        en_texts += [s.text for s in bead.en]
+    return zh_texts, en_texts, records
+
+
+# ---------------------------------------------------------------------------
+# the session
+
+
+@dataclass
+class ReviewSession:
+    """The review of one aligned folder. Build with :meth:`open`."""
+
+    out_dir: Path
+    name: str
+    beads: list[ReviewBead]
+    signature: dict
+    zh_script: str
+    original: tuple[ReviewBead, ...]
+    journal: Journal | None = None
+    warnings: list[str] = field(default_factory=list)
+    clock: Callable[[], str] = utc_now
+    done: list[Change] = field(default_factory=list)
+    undone: list[Change] = field(default_factory=list)
+
+    @property
+    def paths(self) -> dict[str, Path]:
+        return output_paths(self.out_dir, self.name)
+
+    @property
+    def journal_path(self) -> Path:
+        return self.out_dir / f"{self.name}{JOURNAL_SUFFIX}"
+
+    @classmethod
+    def open(cls, out_dir: str | Path, name: str | None = None, clock: Callable[[], str] = utc_now) -> ReviewSession:
+        """Open the review of ``out_dir``: a new one, or the one its journal records.
+
+        Raises InputError for a folder that is not an aligned result,
+        JournalError for a journal from another alignment or a damaged one.
+        An incomplete last journal line (a crash) is only reported in ``warnings``.
+        """
+        out_dir = Path(out_dir)
+        name = name or find_alignment_name(out_dir)
+        paths = output_paths(out_dir, name)
+        missing = [p.name for p in paths.values() if not p.is_file()]
+        if missing:
+            raise InputError(f"{out_dir} is not an aligned result for {name!r}: {', '.join(missing)} missing",
+                             "give the output folder of bitext align")
+        identity = file_identity(paths)
+        journal_path = out_dir / f"{name}{JOURNAL_SUFFIX}"
+        if not journal_path.exists():
+            zh_texts, en_texts, records, signature = _load_folder(paths)
+            beads = beads_from_records(zh_texts, en_texts, records, str(paths["jsonl"]))
+            return cls(out_dir, name, list(beads), signature, _zh_script(signature), tuple(beads), clock=clock)
+        journal = Journal.open(journal_path)
+        header = journal.header
+        if header.get("format") != JOURNAL_FORMAT or header.get("version") != JOURNAL_VERSION:
+            raise JournalError(f"{journal_path.name} is not a bitext review journal (version {JOURNAL_VERSION})",
+                               f"move {journal_path.name} away to start a new review")
+        try:
+            beads = beads_from_records(header["zh"], header["en"], header["beads"], f"{journal_path.name}, header")
+            session = cls(out_dir, name, list(beads), dict(header["signature"]), str(header["zh_script"]),
+                          tuple(beads), journal, list(journal.warnings), clock)
+        except (KeyError, TypeError) as exc:
+            raise JournalError(f"{journal_path.name} has a damaged header ({exc})",
+                               f"move {journal_path.name} away to start a new review") from exc
+        session._replay()
+        known = [header.get("identity", {})] + [e.get("identity", {}) for e in journal.entries if e.get("op") == "export"]
+        for key in IDENTITY_FILES:
+            if identity[key] not in {k.get(key) for k in known}:
+                raise JournalError(f"journal belongs to another alignment — move {journal_path.name} away to start "
+                                   f"a new review", f"{paths[key].name} is neither the reviewed alignment nor "
+                                   "its export (was the folder aligned again?)")
+        return session
+
+    # -- state ---------------------------------------------------------------
+
+    def _replay(self) -> None:
+        for number, entry in enumerate(self.journal.entries, start=2):
+            op = entry.get("op")
+            try:
+                if op in HISTORY_OPS:
+                    self._history(op)
+                elif op in OPERATIONS:
+                    change = OPERATIONS[op](entry, self.beads, str(entry.get("at", "")))
+                    self._apply(change)
+                    self.done.append(change)
+                    self.undone.clear()
+                elif op != "export":
+                    raise ReviewError(f"unknown operation {op!r}", "")
+            except ReviewError as exc:
+                raise JournalError(f"{self.journal_path.name}, line {number} cannot be replayed: {exc.message}",
+                                   f"was the journal edited by hand? move {self.journal_path.name} away to start "
+                                   "a new review") from exc
+
+    def _apply(self, change: Change, reverse: bool = False) -> None:
+        old, new = (change.new, change.old) if reverse else (change.old, change.new)
+        self.beads[change.start:change.start + len(old)] = new
+
+    def _history(self, op: str) -> None:
+        source, target = (self.done, self.undone) if op == "undo" else (self.undone, self.done)
+        if not source:
+            raise ReviewError(f"nothing to {op}", "undo and redo step through the changes made in this review")
+        change = source.pop()
+        self._apply(change, reverse=op == "undo")
+        target.append(change)
+
+    def _journal(self) -> Journal:
+        if self.journal is None:
+            zh_texts, en_texts, records = _header_records(self.original)
+            header = {"format": JOURNAL_FORMAT, "version": JOURNAL_VERSION, "name": self.name,
+                      "identity": file_identity(self.paths), "started": self.clock(),
+                      "signature": self.signature, "zh_script": self.zh_script,
+                      "zh": zh_texts, "en": en_texts, "beads": records}
+            self.journal = _io(lambda: Journal.create(self.journal_path, header), self.out_dir)
+        return self.journal
+
+    def do(self, op: dict) -> bool:
+        """Perform one operation (a journal-shaped dict); returns False if it changed nothing.
+
+        The operation is validated, then journaled (fsynced), then applied.
+        """
+        return self.do_all([op]) > 0
+
+    def do_all(self, ops: Sequence[dict]) -> int:
+        """Perform several operations, all or none: each is checked before any is written.
+
+        Returns how many changed something (unchanged ones are not journaled).
+        """
+        at = self.clock()
+        trial = ReviewSession(self.out_dir, self.name, list(self.beads), self.signature, self.zh_script,
+                              self.original, done=list(self.done), undone=list(self.undone))
+        for op in ops:
+            trial._step(op, at)  # raises before anything is journaled
+        changed = 0
+        for op in ops:
+            if self._step(op, at, journal=True):
+                changed += 1
+        return changed
+
+    def _step(self, op: dict, at: str, journal: bool = False) -> bool:
+        name = op.get("op")
+        if name in HISTORY_OPS:
+            if not (self.done if name == "undo" else self.undone):
+                raise ReviewError(f"nothing to {name}", "undo and redo step through the changes made in this review")
+            if journal:
+                _io(lambda: self._journal().append({"op": name, "at": at}), self.out_dir)
+            self._history(name)
+            return True
+        if name not in OPERATIONS:
+            raise ReviewError(f"unknown operation {name!r}", f"choose one of {', '.join([*OPERATIONS, *HISTORY_OPS])}")
+        change = OPERATIONS[name](op, self.beads, at)
+        if change.old == change.new:
+            return False
+        if journal:
+            _io(lambda: self._journal().append({**op, "at": at}), self.out_dir)
+        self._apply(change)
+        self.done.append(change)
+        self.undone.clear()
+        return True
+
+    # Convenience wrappers with the issue's names; bead numbers are 1-based.
+
+    def approve(self, first: int, last: int | None = None) -> bool:
+        return self.do({"op": "approve", "first": first, "last": last})
+
+    def set_en(self, n: int, text: str) -> bool:
+        return self.do({"op": "set_en", "bead": n, "text": text})
+
+    def set_zh(self, n: int, text: str) -> bool:
+        return self.do({"op": "set_zh", "bead": n, "text": text})
+
+    def merge_next(self, n: int) -> bool:
+        return self.do({"op": "merge_next", "bead": n})
+
+    def merge_prev(self, n: int) -> bool:
+        return self.do({"op": "merge_prev", "bead": n})
+
+    def split(self, n: int, zh_at: int, en_at: int) -> bool:
+        return self.do({"op": "split", "bead": n, "zh_at": zh_at, "en_at": en_at})
+
+    def move(self, n: int, side: str, to: str) -> bool:
+        return self.do({"op": "move", "bead": n, "side": side, "to": to})
+
+    def mark_no_counterpart(self, n: int) -> bool:
+        return self.do({"op": "no_counterpart", "bead": n})
+
+    def undo(self) -> bool:
+        return self.do({"op": "undo"})
+
+    def redo(self) -> bool:
+        return self.do({"op": "redo"})
+
+    # -- reading -------------------------------------------------------------
+
+    def status(self) -> ReviewStatus:
+        reviews = [b.review for b in self.beads]
+        return ReviewStatus(
+            beads=len(self.beads), approved=reviews.count("approved"), edited=reviews.count("edited"),
+            no_counterpart=reviews.count("no-counterpart"), pending=reviews.count("pending"),
+            machine_translated=sum(1 for b in self.beads if b.review == "pending" and b.translation is not None
+                                   and b.mt_text is not None),
+            operations=len(self.done))
+
+    def rows(self, below: float | None = None, mt_only: bool = False, unreviewed: bool = False,
+             search: str | None = None) -> list[Row]:
+        """The beads a listing shows: score below ``below``, with machine English, pending, containing ``search``."""
+        needle = search.casefold() if search else None
+        rows = []
+        for number, bead in enumerate(self.beads, start=1):
+            if below is not None and not bead.score < below:
+                continue
+            if mt_only and bead.mt_text is None:
+                continue
+            if unreviewed and bead.review != "pending":
+                continue
+            if needle and needle not in bead.zh_text.casefold() and needle not in bead.en_text.casefold():
+                continue
+            rows.append(Row(number, bead))
+        return rows
+
+    def alignment(self) -> Alignment:
+        """The current state as an Alignment (reviewed beads have origin ``human``); the signature says a review was applied."""
+        zh, en, beads = [], [], []
+        for bead in self.beads:
+            zh_ids = tuple(range(len(zh), len(zh) + len(bead.zh)))
+            en_ids = tuple(range(len(en), len(en) + len(bead.en)))
+            zh += [replace(s, index=i) for s, i in zip(bead.zh, zh_ids)]
+            en += [replace(s, index=i) for s, i in zip(bead.en, en_ids)]
+            beads.append(Bead(zh_ids, en_ids, bead.score, bead.export_origin, bead.mt_text, bead.mt_flags))
+        status = self.status()
+        signature = {**self.signature, "review": {
+            "journal": self.journal_path.name, "operations": status.operations,
+            "approved": status.approved, "edited": status.edited, "no_counterpart": status.no_counterpart,
+            "pending": status.pending, "sentences": {"zh": len(zh), "en": len(en)}}}
+        return Alignment(self.name, Document(self.name, "zh", tuple(zh), self.zh_script),
+                         Document(self.name, "en", tuple(en)), tuple(beads), signature)
+
+    # -- export --------------------------------------------------------------
+
+    def export(self) -> list[Path]:
+        """Rewrite the folder's files from the current state, each atomically; returns their paths.
+
+        ``.align`` and the sentence files are renumbered; the JSONL gains
+        ``review``, ``reviewed_at`` and ``translation``; each TMX ``tu`` of a
+        reviewed bead gets ``changedate`` and an ``x-review`` prop, and the
+        English of a bead without an original is its translation.
+        """
+        at = self.clock()
+        alignment = self.alignment()
+        alignment.signature["review"]["exported"] = at
+        # write_tmx writes an English tuv from mt_text for origin "mt" beads: give it the translation.
+        for_writer = replace(alignment, beads=tuple(
+            replace(b, origin="mt", mt_text=r.translation) if r.translation else b
+            for b, r in zip(alignment.beads, self.beads)))
+        if self.journal is not None:
+            # Journaled first: a crash part-way through the export leaves files the journal recognises.
+            expected = _io(lambda: _identity_of(for_writer), self.out_dir)
+            _io(lambda: self.journal.append({"op": "export", "identity": expected, "at": at}), self.out_dir)
+        paths = _io(lambda: write_alignment(self.out_dir, for_writer), self.out_dir)
+        _io(lambda: self._write_jsonl(alignment), self.out_dir)
+        _io(lambda: self._write_tmx(), self.out_dir)
+        return paths
+
+    def _write_jsonl(self, alignment: Alignment) -> None:
+        import json
+
+        with atomic_writer(self.paths["jsonl"]) as handle:
+            for record, bead in zip(bead_records(alignment), self.beads):
+                record.update(review=bead.review, reviewed_at=bead.reviewed_at, translation=bead.translation)
+                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+    def _write_tmx(self) -> None:
+        path = self.paths["tmx"]
+        text = path.read_text(encoding="utf-8")
+
+        def mark(match: re.Match) -> str:
+            bead = self.beads[int(match.group(1)) - 1]
+            indent = match.group(2)
+            if bead.review == "pending":
+                return f'<tu tuid="{match.group(1)}">\n{indent}<prop type="x-origin">{bead.origin}</prop>\n'
+            changed = bead.reviewed_at.replace("-", "").replace(":", "") if bead.reviewed_at else ""
+            date = f' changedate="{changed}"' if re.fullmatch(r"\d{8}T\d{6}Z", changed) else ""
+            return (f'<tu tuid="{match.group(1)}"{date}>\n{indent}<prop type="x-origin">human</prop>\n'
+                    f'{indent}<prop type="x-review">{bead.review}</prop>\n')
+
+        marked, count = _TU_HEAD.subn(mark, text)
+        if count != len(self.beads):
+            raise ToolkitError(f"{path.name} has {count} translation units for {len(self.beads)} beads",
+                               "this is a bug in the review export; please report it")
+        atomic_write_text(path, marked)
+
+
+# write_tmx escapes "<" in text, so this can only match its own tu openings.
+_TU_HEAD = re.compile(r'<tu tuid="(\d+)">\n([ \t]*)<prop type="x-origin">[^<]*</prop>\n')
+
+
+def _identity_of(alignment: Alignment) -> dict[str, str]:
+    """The identity the folder will have once ``alignment`` is written (rendered in a scratch folder)."""
+    with tempfile.TemporaryDirectory(prefix="bitext-review-") as scratch:
+        paths = output_paths(scratch, alignment.name)
+        write_align(paths["align"], alignment.beads)
+        write_sentences(paths["zh"], alignment.zh)
+        write_sentences(paths["en"], alignment.en)
+        return file_identity(paths)
+
+
+def _io(action: Callable, out_dir: Path):
+    try:
+        return action()
+    except OSError as exc:
+        raise ToolkitError(f"cannot write to {out_dir}: {exc.strerror or exc}",
+                           "check the folder's permissions and free space; nothing was lost") from exc
+
+
+# ---------------------------------------------------------------------------
+# listing
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def clip(text: str, width: int) -> str:
+    """``text`` cut to ``width`` terminal columns (CJK counts 2) with '…', padded with spaces."""
+    text = " ".join(text.split())
+    if _width(text) > width:
+        out, used = [], 0
+        for ch in text:
+            w = _width(ch)
+            if used + w > width - 1:
+                break
+            out.append(ch)
+            used += w
+        text = "".join(out) + "…"
+    return text + " " * (width - _width(text))
+
+
+def format_rows(rows: Sequence[Row], zh_width: int = 30, en_width: int = 40) -> str:
+    """A plain-text table: number, type, score, origin, review, zh, en (truncated)."""
+    lines = [f"{'#':>5}  {'type':<5} {'score':>6}  {'origin':<7} {'review':<14} {clip('zh', zh_width)}  en"]
+    for row in rows:
+        bead = row.bead
+        en = bead.en_text if bead.en or bead.translation is None else f"[{'MT' if bead.translation == bead.mt_text else 'tr'}] {bead.en_text}"
+        lines.append(f"{row.number:>5}  {bead.kind:<5} {bead.score:>6.3f}  {bead.export_origin:<7} {bead.review:<14} "
+                     f"{clip(bead.zh_text, zh_width)}  {clip(en, en_width).rstrip()}")
+    return "\n".join(lines)
