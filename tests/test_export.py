@@ -432,6 +432,15 @@ def test_cli_folder_that_is_not_a_result(tmp_path, monkeypatch):
     assert "must hold exactly one .jsonl file" in result.stderr and "Traceback" not in result.output
 
 
+@pytest.mark.parametrize("fmt, name", [("jsonl", "talk.jsonl"), ("tmx", "talk.tmx"), ("tsv", "talk.zh.txt"),
+                                       ("jsonl", "talk")])  # the sidecar would be talk.signature.json
+def test_cli_never_overwrites_the_result_it_reads(result_dir, monkeypatch, fmt, name):
+    before = {p.name: p.read_bytes() for p in result_dir.iterdir()}
+    result = run(["export", str(result_dir), "--to", fmt, "-o", str(result_dir / name)], monkeypatch)
+    assert result.exit_code == 1 and "is a file of the aligned result 'talk'" in result.stderr
+    assert {p.name: p.read_bytes() for p in result_dir.iterdir()} == before
+
+
 def test_cli_several_folders_need_output(result_dir, tmp_path, monkeypatch):
     other = make_result(tmp_path / "other", name="other")
     result = run(["export", str(result_dir), str(other), "--to", "jsonl"], monkeypatch)

@@ -29,7 +29,7 @@ from toolkit import __version__
 from toolkit.atomic import atomic_writer
 from toolkit.errors import FormatError, InputError, ToolkitError
 from toolkit.records import ORIGINS, Alignment, Bead, Document, Segment
-from toolkit.writers import read_jsonl, read_signature, write_signature, write_tmx
+from toolkit.writers import output_paths, read_jsonl, read_signature, write_signature, write_tmx
 
 FORMATS = ("tmx", "jsonl", "tsv", "html", "md")
 TRAINING_FORMATS = ("jsonl", "tsv")  # the formats the training filters apply to
@@ -397,8 +397,9 @@ def write_training_jsonl(path: str | Path, docs: Mapping[str, Sequence[Mapping]]
     """Write one :func:`training_row` per record of each document (in the mapping's order).
 
     Loadable with ``datasets.load_dataset("json", data_files=path)``. The signature
-    goes to :func:`sidecar_path`; returns that path.
+    goes to :func:`sidecar_path`; returns that path. Refuses to overwrite a result's files.
     """
+    refuse_result_files(path, sidecar_path(path))
     with atomic_writer(path) as handle:
         for doc, records in docs.items():
             for record in records:
@@ -411,7 +412,9 @@ def write_tsv(path: str | Path, docs: Mapping[str, Sequence[Mapping]], signature
 
     Tabs and line breaks inside a text become spaces, other control characters
     are dropped. The signature goes to :func:`sidecar_path`; returns that path.
+    Refuses to overwrite a result's files.
     """
+    refuse_result_files(path, sidecar_path(path))
     with atomic_writer(path) as handle:
         for records in docs.values():
             for record in records:
@@ -424,6 +427,25 @@ def _write_sidecar(path: str | Path, signature: dict) -> Path:
     sidecar = sidecar_path(path)
     write_signature(sidecar, signature)
     return sidecar
+
+
+def refuse_result_files(*paths: str | Path) -> None:
+    """Raise ToolkitError if a path is one of an aligned result's own files (``NAME.jsonl``, ``NAME.tmx``, ...).
+
+    A result is recognised by ``NAME.signature.json`` in the path's folder; an
+    export written over its source would destroy it.
+    """
+    for path in paths:
+        path = Path(path)
+        for signature_file in path.parent.glob(f"*{SIGNATURE_SUFFIX}"):
+            name = signature_file.name[: -len(SIGNATURE_SUFFIX)]
+            try:
+                own = output_paths(path.parent, name).values()
+            except ToolkitError:
+                continue
+            if path in own:
+                raise ToolkitError(f"{path} is a file of the aligned result {name!r}",
+                                   "write the export elsewhere, e.g. with -o FILE")
 
 
 def result_alignment(result: AlignedResult, signature: dict | None = None) -> Alignment:
@@ -472,7 +494,11 @@ def zh_script(signature: Mapping) -> str:
 
 
 def write_result_tmx(path: str | Path, result: AlignedResult, signature: dict) -> None:
-    """Write the result as TMX 1.4b with :func:`toolkit.writers.write_tmx`; ``signature`` goes in the header."""
+    """Write the result as TMX 1.4b with :func:`toolkit.writers.write_tmx`; ``signature`` goes in the header.
+
+    Refuses to overwrite a result's own files (its ``NAME.tmx`` included: that one has the run's signature).
+    """
+    refuse_result_files(path)
     write_tmx(path, result_alignment(result, signature))
 
 
@@ -482,3 +508,4 @@ def default_output(result: AlignedResult, fmt: str) -> Path:
         raise ToolkitError(f"unknown export format {fmt!r}", f"choose one of {', '.join(FORMATS)}")
     suffix = ".train.jsonl" if fmt == "jsonl" else f".{fmt}"
     return result.folder / "export" / f"{result.name}{suffix}"
+
