@@ -59,7 +59,7 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 
 
 def journal_lines(folder: Path) -> list[dict]:
-    return [json.loads(line) for line in (folder / "doc.review.jsonl").read_text(encoding="utf-8").splitlines()]
+    return [json.loads(line) for line in (folder / "doc.review.journal").read_text(encoding="utf-8").splitlines()]
 
 
 # ---------------------------------------------------------------------------
@@ -74,7 +74,7 @@ def test_open_reads_beads_texts_and_origins(folder):
     assert session.beads[0].translation == "Editor's note: this is an interview."
     status = session.status()
     assert (status.beads, status.pending, status.machine_translated, status.operations) == (5, 5, 1, 0)
-    assert not (folder / "doc.review.jsonl").exists()  # opening writes nothing
+    assert not (folder / "doc.review.journal").exists()  # opening writes nothing
 
 
 @pytest.mark.parametrize("make, message", [
@@ -157,7 +157,7 @@ def test_invalid_operations_raise_and_write_nothing(folder, call, message):
         call(session)
     assert message in info.value.message and info.value.hint
     assert session.beads == before
-    assert not (folder / "doc.review.jsonl").exists()
+    assert not (folder / "doc.review.journal").exists()
 
 
 def test_merge_next_and_prev(folder):
@@ -192,7 +192,7 @@ def test_do_all_is_all_or_nothing(folder):
     session = open_session(folder)
     with pytest.raises(ReviewError):
         session.do_all([{"op": "approve", "first": 1, "last": 2}, {"op": "merge_next", "bead": 5}])
-    assert session.status().operations == 0 and not (folder / "doc.review.jsonl").exists()
+    assert session.status().operations == 0 and not (folder / "doc.review.journal").exists()
     assert session.do_all([{"op": "approve", "first": 1, "last": 2}, {"op": "merge_next", "bead": 4}]) == 2
 
 
@@ -266,7 +266,7 @@ def test_reopen_continues_where_the_review_stopped(folder):
 def test_crash_mid_append_loses_nothing_before_it(folder):
     session = open_session(folder)
     make_changes(session)
-    path = folder / "doc.review.jsonl"
+    path = folder / "doc.review.journal"
     with open(path, "ab") as handle:  # a crash half-way through writing the next entry
         handle.write(b'{"at": "2026-01-01T00:00:00Z", "bead": 1, "op": "appr')
     reopened = ReviewSession.open(folder)
@@ -281,7 +281,7 @@ def test_crash_mid_append_loses_nothing_before_it(folder):
 def test_damaged_last_line_with_newline_is_ignored(folder):
     session = open_session(folder)
     session.approve(1)
-    with open(folder / "doc.review.jsonl", "ab") as handle:
+    with open(folder / "doc.review.journal", "ab") as handle:
         handle.write(b"\x00\x00\x00\n")
     reopened = ReviewSession.open(folder)
     assert reopened.beads == session.beads and reopened.warnings
@@ -291,7 +291,7 @@ def test_damage_in_the_middle_is_an_error(folder):
     session = open_session(folder)
     session.approve(1)
     session.approve(2)
-    path = folder / "doc.review.jsonl"
+    path = folder / "doc.review.journal"
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
     lines[1] = "garbage\n"
     path.write_text("".join(lines), encoding="utf-8")
@@ -301,14 +301,14 @@ def test_damage_in_the_middle_is_an_error(folder):
 
 def test_journal_from_another_alignment_is_refused(folder, tmp_path):
     session = open_session(folder)
-    session.approve(1)
+    session.merge_next(4)  # bead 4 does not even exist in the other alignment: refused before any replay
     other = write_folder(tmp_path / "other", BEADS[:2] + (Bead((2, 3, 4), (1, 2, 3, 4), 0.5),))
-    shutil.copy(folder / "doc.review.jsonl", other / "doc.review.jsonl")
+    shutil.copy(folder / "doc.review.journal", other / "doc.review.journal")
     before = snapshot(other)
     with pytest.raises(JournalError) as info:
         ReviewSession.open(other)
     assert "journal belongs to another alignment" in info.value.message
-    assert "move doc.review.jsonl away" in info.value.message
+    assert "move doc.review.journal away" in info.value.message
     assert snapshot(other) == before
 
 
@@ -349,7 +349,7 @@ def test_export_rewrites_every_format(folder):
     assert 'changedate="20260101T' in (folder / "doc.tmx").read_text(encoding="utf-8")
 
     review = read_signature(folder / "doc.signature.json")["review"]
-    assert review["operations"] == 3 and review["journal"] == "doc.review.jsonl"
+    assert review["operations"] == 3 and review["journal"] == "doc.review.journal"
 
 
 def test_export_then_reopen_and_undo_past_it(folder):
@@ -384,7 +384,7 @@ def test_reviewed_export_reads_back_without_a_journal(folder):
     session = open_session(folder)
     make_changes(session)
     session.export()
-    (folder / "doc.review.jsonl").rename(folder / "old.review")
+    (folder / "doc.review.journal").rename(folder / "old.review")
     fresh = ReviewSession.open(folder)
     assert [(b.kind, b.review, b.translation) for b in fresh.beads] == \
         [(b.kind, b.review, b.translation) for b in session.beads]
@@ -411,7 +411,7 @@ def test_cli_without_options_points_to_line_mode(folder):
     result = run(str(folder))
     assert result.exit_code == 0
     assert "not available yet" in result.stdout and "--list" in result.stdout
-    assert not (folder / "doc.review.jsonl").exists()
+    assert not (folder / "doc.review.journal").exists()
 
 
 def test_cli_list_filters(folder):
@@ -465,7 +465,7 @@ def test_cli_refuses_a_folder_that_is_not_aligned(tmp_path):
 def test_cli_signature_mismatch(folder, tmp_path):
     assert run(str(folder), "--approve", "1").exit_code == 0
     other = write_folder(tmp_path / "other", BEADS[:4] + (Bead((4,), (3,), 0.5), Bead((), (4,), 0.0)))
-    shutil.copy(folder / "doc.review.jsonl", other / "doc.review.jsonl")
+    shutil.copy(folder / "doc.review.journal", other / "doc.review.journal")
     result = run(str(other), "--list")
     assert result.exit_code == 1 and "journal belongs to another alignment" in result.stderr
 
@@ -482,3 +482,12 @@ def test_cli_on_a_real_alignment(tmp_path, monkeypatch):
     assert {r["origin"] for r in read_jsonl(out / "interview.jsonl")} == {"human"}
     assert score_paths(out / "interview.align", out / "interview.align").f1_strict == 1.0
     assert [(b.zh, b.en) for b in read_align(out / "interview.align")] == [(b.zh, b.en) for b in gold]
+
+
+def test_reviewed_folder_still_serves_score_and_export(folder):
+    from toolkit.export import load_result
+    from toolkit.score import find_jsonl
+
+    assert run(str(folder), "--approve", "1-5").exit_code == 0
+    assert find_jsonl(folder) == folder / "doc.jsonl"  # the journal is not mistaken for the beads
+    assert len(load_result(folder).records) == 5

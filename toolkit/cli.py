@@ -417,7 +417,7 @@ def review(
     redo: bool = typer.Option(False, "--redo", help="Redo the last undone change."),
     export_files: Optional[bool] = typer.Option(None, "--export/--no-export", help="Rewrite .align, .jsonl, .tmx and the sentence files from the review [default: after a change]."),
 ) -> None:
-    """Review an alignment: approve, edit, merge, split, move; every change is journaled in NAME.review.jsonl.
+    """Review an alignment: approve, edit, merge, split, move; every change is journaled in NAME.review.journal.
 
     Bead numbers are the JSONL ids as shown by --list. Several changes in one call are all made or none;
     they apply in this order: --set-zh, --set-en, --no-counterpart, --approve, then one of --split, --merge, --move.

@@ -2,7 +2,7 @@
 
 A :class:`ReviewSession` opens the folder written by ``bitext align``. Every
 change is one *operation* (a small dict such as ``{"op": "merge_next",
-"bead": 17}``) appended to ``NAME.review.jsonl`` in that folder and fsynced
+"bead": 17}``) appended to ``NAME.review.journal`` (JSON lines) in that folder and fsynced
 before it takes effect, so a crash loses nothing. The journal's first line
 holds the alignment as it was when the review started (and the sha256 of its
 ``.align``, ``.zh.txt`` and ``.en.txt``), so replaying the journal always
@@ -43,7 +43,8 @@ from .writers import (bead_records, output_paths, read_align, read_jsonl, read_s
 
 log = logging.getLogger(__name__)
 
-JOURNAL_SUFFIX = ".review.jsonl"
+# Not ".jsonl": `bitext score` and `bitext export` take the folder's one *.jsonl file as the beads.
+JOURNAL_SUFFIX = ".review.journal"
 JOURNAL_FORMAT = "bitext-review"
 JOURNAL_VERSION = 1
 REVIEW_STATES = ("pending", "approved", "edited", "no-counterpart")
@@ -482,6 +483,12 @@ class ReviewSession:
         if header.get("format") != JOURNAL_FORMAT or header.get("version") != JOURNAL_VERSION:
             raise JournalError(f"{journal_path.name} is not a bitext review journal (version {JOURNAL_VERSION})",
                                f"move {journal_path.name} away to start a new review")
+        known = [header.get("identity", {})] + [e.get("identity", {}) for e in journal.entries if e.get("op") == "export"]
+        for key in IDENTITY_FILES:
+            if identity[key] not in {k.get(key) for k in known if isinstance(k, dict)}:
+                raise JournalError(f"journal belongs to another alignment — move {journal_path.name} away to start "
+                                   f"a new review", f"{paths[key].name} is neither the reviewed alignment nor "
+                                   "its export (was the folder aligned again?)")
         try:
             beads = beads_from_records(header["zh"], header["en"], header["beads"], f"{journal_path.name}, header")
             session = cls(out_dir, name, list(beads), dict(header["signature"]), str(header["zh_script"]),
@@ -490,12 +497,6 @@ class ReviewSession:
             raise JournalError(f"{journal_path.name} has a damaged header ({exc})",
                                f"move {journal_path.name} away to start a new review") from exc
         session._replay()
-        known = [header.get("identity", {})] + [e.get("identity", {}) for e in journal.entries if e.get("op") == "export"]
-        for key in IDENTITY_FILES:
-            if identity[key] not in {k.get(key) for k in known}:
-                raise JournalError(f"journal belongs to another alignment — move {journal_path.name} away to start "
-                                   f"a new review", f"{paths[key].name} is neither the reviewed alignment nor "
-                                   "its export (was the folder aligned again?)")
         return session
 
     # -- state ---------------------------------------------------------------
