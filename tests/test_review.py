@@ -491,3 +491,13 @@ def test_reviewed_folder_still_serves_score_and_export(folder):
     assert run(str(folder), "--approve", "1-5").exit_code == 0
     assert find_jsonl(folder) == folder / "doc.jsonl"  # the journal is not mistaken for the beads
     assert len(load_result(folder).records) == 5
+
+
+def test_two_sessions_on_one_journal_do_not_mix_histories(folder):
+    first = open_session(folder)
+    first.approve(1)
+    second = ReviewSession.open(folder)
+    second.merge_next(2)
+    with pytest.raises(JournalError, match="changed by another review session"):
+        first.approve(3)
+    assert ReviewSession.open(folder).beads == second.beads

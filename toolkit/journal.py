@@ -79,6 +79,11 @@ class Journal:
         """Add one entry as one line, flushed and fsynced before returning."""
         line = _encode(entry).encode("utf-8")
         with open(self.path, "r+b") as handle:
+            size = handle.seek(0, os.SEEK_END)
+            if size < self._good_bytes or (size > self._good_bytes and not self._tail_damaged):
+                # Another process wrote to it since we read it; appending now would mix two histories.
+                raise JournalError(f"{self.path.name} was changed by another review session",
+                                   "close the other session and open the review again; nothing was lost")
             if self._tail_damaged:
                 handle.truncate(self._good_bytes)
                 self._tail_damaged = False
