@@ -116,9 +116,12 @@ def test_set_en_and_set_zh_edit_one_side(folder):
     assert session.beads[2].kind == "1-1" and session.beads[2].zh[0].speaker == "张伟"
     assert session.beads[2].review == "edited"
     session.set_en(2, "")  # drop the English: the bead becomes 1-0
-    assert session.beads[1].kind == "1-0"
+    assert session.beads[1].kind == "1-0" and session.beads[1].score == 0.0
+    session.set_zh(5, "")  # drop the Chinese: the bead becomes 0-1
+    assert session.beads[4].kind == "0-1" and session.beads[4].score == 0.0
     alignment = session.alignment()
     assert len(alignment.en.segments) == 3 and [s.index for s in alignment.en.segments] == [0, 1, 2]
+    assert len(alignment.zh.segments) == 3
 
 
 def test_set_en_on_a_bead_without_english_edits_its_translation(folder):
@@ -501,3 +504,15 @@ def test_two_sessions_on_one_journal_do_not_mix_histories(folder):
     with pytest.raises(JournalError, match="changed by another review session"):
         first.approve(3)
     assert ReviewSession.open(folder).beads == second.beads
+
+
+def test_cli_move_set_zh_and_no_counterpart(folder):
+    result = run(str(folder), "--set-zh", "3", "张伟：你好，很高兴来。", "--no-counterpart", "4", "--move", "5", "en", "prev",
+                 "--list")
+    assert result.exit_code == 0, result.output
+    records = read_jsonl(folder / "doc.jsonl")
+    assert [r["type"] for r in records] == ["1-0", "1-1", "1-1", "0-2", "1-1"]
+    assert records[2]["zh"] == "张伟：你好，很高兴来。" and records[3]["review"] == "edited"
+    assert "no-counterpart" not in result.stdout  # bead 4 was confirmed, then the move made it an edit
+    result = run(str(folder), "--move", "5", "en", "sideways")
+    assert result.exit_code == 1 and "unknown direction" in result.stderr

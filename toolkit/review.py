@@ -208,7 +208,7 @@ def _set_side(side: str) -> Callable[[dict, Sequence[ReviewBead], str], Change]:
         new_segments = tuple(replace(first, text=t, norm=t, speaker=first.speaker if i == 0 else None)
                              for i, t in enumerate(texts))
         edited = replace(_reviewed(bead, "edited", at), **{side: new_segments})
-        if side == "en" and not new_segments:
+        if not new_segments:  # now one-sided: scored 0 like the aligner's omissions
             edited = replace(edited, score=0.0)
         return Change(n - 1, (bead,), (edited,))
 
