@@ -5,6 +5,7 @@ tiny random seq2seq and causal models built here (no network, no real weights).
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -587,3 +588,70 @@ def test_damaged_gguf_file(tmp_path):
     with pytest.raises(ModelError, match="not a GGUF file") as info:
         get_translator(str(tmp_path / "broken.gguf")).translate(["你好"])
     assert info.value.hint
+
+
+def test_gguf_conversion_is_cached_next_to_the_file(tmp_path, capfd):
+    pytest.importorskip("accelerate")
+    from toolkit.translate import GGUF_CACHE_STAMP, gguf_cache_dir
+
+    path = _write_tiny_gguf(tmp_path / "tiny-q.gguf")
+    first = get_translator(f"llm:{path}")
+    first.max_new_tokens = 8
+    out = first.translate(SOURCES[:3])
+    folder = gguf_cache_dir(path, first.dtype)
+    assert folder == tmp_path / ".cache" / f"tiny-q-{first.dtype}"
+    assert first.loaded_from is None and (folder / GGUF_CACHE_STAMP).is_file()
+    assert (folder / "model.safetensors").is_file() and (folder / "tokenizer.json").is_file()
+    assert [p.name for p in folder.parent.iterdir()] == [folder.name]        # no temporary folder left
+
+    second = get_translator(f"llm:{path}")
+    second.max_new_tokens = 8
+    assert second.translate(SOURCES[:3]) == out                                 # same model, same outputs
+    assert second.loaded_from == str(folder)
+    assert second.prompt("你好") == first.prompt("你好")                          # same tokenizer and template
+    assert second.describe() == first.describe()                                # the cache is not a new model
+
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))  # the file was replaced
+    third = get_translator(f"llm:{path}")
+    third.max_new_tokens = 8
+    assert third.translate(SOURCES[:1]) == out[:1] and third.loaded_from is None
+    assert json.loads((folder / GGUF_CACHE_STAMP).read_text())["mtime_ns"] == path.stat().st_mtime_ns
+    assert "GGUF" not in capfd.readouterr().err
+
+
+def test_gguf_cache_can_be_turned_off(tmp_path):
+    pytest.importorskip("accelerate")
+    path = _write_tiny_gguf(tmp_path / "tiny-q.gguf")
+    translator = LLMTranslator(str(tmp_path), gguf_file=path.name, max_new_tokens=4, gguf_cache=False)
+    translator.translate(SOURCES[:1])
+    assert not (tmp_path / ".cache").exists() and translator.loaded_from is None
+
+
+def test_unwritable_gguf_cache_only_warns(tmp_path, monkeypatch, caplog):
+    pytest.importorskip("accelerate")
+    import toolkit.translate as translate
+
+    path = _write_tiny_gguf(tmp_path / "tiny-q.gguf")
+    (tmp_path / ".cache").write_text("a file where the cache folder should be", encoding="utf-8")
+    translator = LLMTranslator(str(tmp_path), gguf_file=path.name, max_new_tokens=4)
+    with caplog.at_level("WARNING", logger=translate.__name__):
+        assert len(translator.translate(SOURCES[:1])) == 1
+    assert "not caching" in caplog.text
+
+
+def test_llm_in_bfloat16(tiny_llm):
+    import torch
+
+    translator = LLMTranslator(str(tiny_llm), max_new_tokens=6, dtype="bfloat16")
+    assert translator.settings()["dtype"] == "bfloat16" and "dtype=bfloat16" in translator.describe()
+    out = translator.translate(SOURCES[:2])
+    assert len(out) == 2 and all(isinstance(t, str) for t in out)
+    assert translator._model.dtype == torch.bfloat16
+
+
+def test_llm_dtype_default_and_unknown():
+    assert "dtype" not in LLMTranslator("m", dtype="float32").settings()     # float32 keeps the old cache keys
+    assert LLMTranslator("m").dtype == LLMTranslator.DEFAULT_DTYPE
+    with pytest.raises(ModelError, match="unknown LLM dtype") as info:
+        LLMTranslator("m", dtype="int8")
+    assert "bfloat16" in info.value.hint

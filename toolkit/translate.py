@@ -168,6 +168,14 @@ class Translator:
             batches.append(current)
         return batches
 
+    def load(self) -> Translator:
+        """Load the model now rather than on the first batch (e.g. to time loading apart); returns self."""
+        self._load()
+        return self
+
+    def _load(self) -> None:
+        """Load the model and tokenizer once; a backend without a model has nothing to do."""
+
     def translate(self, texts: Sequence[str]) -> list[str]:
         """Raw translations of ``texts``, one per text, in order (no checks, no cache)."""
         return self._run(texts, {})
@@ -243,6 +251,80 @@ def _quiet_gguf_loading():
         yield
     finally:
         gguf_utils.tqdm = original
+
+
+# ---------------------------------------------------------------------------
+# GGUF conversion cache
+#
+# transformers turns a GGUF file into torch tensors by dequantising every block
+# in Python and converts its tokenizer on every load (~55 s for the 1.5B model
+# on 2 cores). The converted model, saved once as safetensors with its
+# tokenizer, loads in about a second.
+
+GGUF_CACHE_FOLDER = ".cache"  # next to the GGUF file: models/.cache/<stem>-<dtype>/
+GGUF_CACHE_STAMP = "source.json"  # which GGUF file (name, size, mtime) the folder was made from
+GGUF_CACHE_VERSION = 1  # bump when what the folder holds changes
+
+
+def gguf_cache_dir(gguf_path: str | Path, dtype: str) -> Path:
+    """Where the converted form of ``gguf_path`` in ``dtype`` is kept: ``<folder>/.cache/<stem>-<dtype>/``."""
+    gguf_path = Path(gguf_path)
+    return gguf_path.parent / GGUF_CACHE_FOLDER / f"{gguf_path.stem}-{dtype}"
+
+
+def _gguf_stamp(gguf_path: Path, dtype: str) -> dict:
+    stat = gguf_path.stat()
+    return {"version": GGUF_CACHE_VERSION, "file": gguf_path.name, "size": stat.st_size,
+            "mtime_ns": stat.st_mtime_ns, "dtype": dtype}
+
+
+def _read_gguf_cache(gguf_path: Path, dtype: str) -> Path | None:
+    """The cache folder if it was made from this very file (same name, size and mtime), else None."""
+    folder = gguf_cache_dir(gguf_path, dtype)
+    try:
+        stamp = json.loads((folder / GGUF_CACHE_STAMP).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return folder if stamp == _gguf_stamp(gguf_path, dtype) else None
+
+
+def _write_gguf_cache(gguf_path: Path, dtype: str, model, tokenizer) -> None:
+    """Save the converted model and tokenizer; a failure only costs the next load its speed."""
+    import shutil
+    import tempfile
+
+    folder = gguf_cache_dir(gguf_path, dtype)
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix=folder.name + ".", suffix=".tmp", dir=folder.parent))
+    except OSError as exc:
+        log.warning("not caching the converted %s (%s): every load will convert it again", gguf_path.name, exc)
+        return
+    try:
+        # The weights are plain dequantised tensors by now; the GGUF quantizer that
+        # transformers leaves on the model only blocks save_pretrained.
+        quantizer = getattr(model, "hf_quantizer", None)
+        config_quant = getattr(model.config, "quantization_config", None)
+        if config_quant is not None:
+            del model.config.quantization_config
+        model.hf_quantizer = None
+        try:
+            model.save_pretrained(work)
+        finally:
+            model.hf_quantizer = quantizer
+            if config_quant is not None:
+                model.config.quantization_config = config_quant
+        tokenizer.save_pretrained(work)
+        (work / GGUF_CACHE_STAMP).write_text(json.dumps(_gguf_stamp(gguf_path, dtype), indent=1) + "\n",
+                                             encoding="utf-8")
+        work.chmod(0o755)  # mkdtemp makes it private; the models folder is not
+        shutil.rmtree(folder, ignore_errors=True)  # a stale conversion of an older file
+        work.rename(folder)
+        log.info("cached the converted %s in %s", gguf_path.name, folder)
+    except Exception as exc:  # disk full, read-only folder, a model save_pretrained refuses
+        shutil.rmtree(work, ignore_errors=True)
+        log.warning("not caching the converted %s (%s: %s): every load will convert it again",
+                    gguf_path.name, exc.__class__.__name__, exc)
 
 
 def _load_error(kind: str, model: str, exc: Exception, gguf_file: str | None = None) -> ModelError:
@@ -375,6 +457,9 @@ def clean_llm_output(text: str) -> str:
     return text
 
 
+LLM_DTYPES = ("float32", "bfloat16")
+
+
 class LLMTranslator(Translator):
     """An instruction-tuned causal LM through transformers, with a fixed translation prompt.
 
@@ -389,6 +474,9 @@ class LLMTranslator(Translator):
     name = "llm"
     batch_size = 8
     max_batch_chars = 2048
+    # bfloat16 runs on the CPU's AMX/AVX-512 units: 0.69 sentences/s for the 1.5B model on
+    # 40 WMT18 sentences (2 cores, batch 8) against under 0.2 in float32, same BLEU range.
+    DEFAULT_DTYPE = "bfloat16"
     # Second attempt: still greedy (so reproducible and cacheable), but a repeated
     # token is penalised and no 4-gram may come twice, which breaks decoding loops.
     RETRY_SETTINGS = {"repetition_penalty": 1.2, "no_repeat_ngram_size": 4}
@@ -396,11 +484,17 @@ class LLMTranslator(Translator):
     def __init__(self, model: str, gguf_file: str | None = None, batch_size: int = 8,
                  max_new_tokens: int = 256, tokenizer: str | None = None, device: str = "cpu",
                  system_prompt: str = SYSTEM_PROMPT, user_prompt: str = USER_PROMPT,
-                 label: str | None = None):
+                 label: str | None = None, dtype: str | None = None, gguf_cache: bool = True):
         super().__init__()
         if "{text}" not in user_prompt:
             raise ModelError("the user prompt of an LLM translator needs a {text} placeholder",
                              f"for example: {USER_PROMPT!r}")
+        dtype = dtype or self.DEFAULT_DTYPE
+        if dtype not in LLM_DTYPES:
+            raise ModelError(f"unknown LLM dtype {dtype!r}", f"choose one of {', '.join(LLM_DTYPES)}")
+        self.dtype = dtype
+        self.gguf_cache = gguf_cache
+        self.loaded_from: str | None = None  # the GGUF cache folder the model came from, once loaded
         self.model_name = str(model)
         self.gguf_file = gguf_file
         self.batch_size = batch_size
@@ -421,6 +515,8 @@ class LLMTranslator(Translator):
         settings = {"decoding": "greedy", "max_new_tokens": self.max_new_tokens}
         if self.system_prompt != SYSTEM_PROMPT or self.user_prompt != USER_PROMPT:
             settings["prompt"] = {"system": self.system_prompt, "user": self.user_prompt}
+        if self.dtype != "float32":  # float32 is the reference: its cache keys stay as they were
+            settings["dtype"] = self.dtype
         return settings
 
     def _load(self) -> None:
@@ -437,16 +533,25 @@ class LLMTranslator(Translator):
             if Path(self.model_name).is_dir() and not (Path(self.model_name) / self.gguf_file).is_file():
                 raise ModelError(f"no GGUF file {self.gguf_file} in {self.model_name}",
                                  "check the file name, or fetch the model again")
+        import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         gguf = {"gguf_file": self.gguf_file} if self.gguf_file else {}
+        weights_dtype = self.dtype
+        source, cached = self.model_name, None
+        if gguf and self.gguf_cache:
+            gguf_path = Path(self.model_name) / self.gguf_file
+            cached = _read_gguf_cache(gguf_path, weights_dtype) if gguf_path.is_file() else None
+            if cached is not None:
+                source, gguf = str(cached), {}
         try:
             with _quiet_gguf_loading() if gguf else contextlib.nullcontext():
                 if self.tokenizer_name:
                     tokenizer = AutoTokenizer.from_pretrained(self.tokenizer_name)
                 else:
-                    tokenizer = AutoTokenizer.from_pretrained(self.model_name, **gguf)
-                model = AutoModelForCausalLM.from_pretrained(self.model_name, **gguf).to(self.device).eval()
+                    tokenizer = AutoTokenizer.from_pretrained(source, **gguf)
+                model = AutoModelForCausalLM.from_pretrained(
+                    source, dtype=getattr(torch, weights_dtype), **gguf).to(self.device).eval()
         except Exception as exc:
             # A damaged or unsupported GGUF file fails anywhere in its reader (struct.error,
             # NotImplementedError for an unknown architecture...): all of it is "cannot load".
@@ -458,9 +563,16 @@ class LLMTranslator(Translator):
                 f"the tokenizer of {self.model_label!r} has no chat template",
                 "use an instruction-tuned (chat) model, or give a tokenizer that has one",
             )
+        if gguf and self.gguf_cache and not self.tokenizer_name:
+            _write_gguf_cache(Path(self.model_name) / self.gguf_file, weights_dtype, model, tokenizer)
+        elif gguf and self.gguf_cache:  # the GGUF's own tokenizer is what the cache must hold
+            with _quiet_gguf_loading():
+                _write_gguf_cache(Path(self.model_name) / self.gguf_file, weights_dtype, model,
+                                  AutoTokenizer.from_pretrained(self.model_name, **gguf))
         tokenizer.padding_side = "left"  # generation continues from the right end of every row
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token
+        self.loaded_from = source if cached is not None else None
         self._tokenizer, self._model = tokenizer, model
 
     def prompt(self, text: str) -> str:
