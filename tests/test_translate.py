@@ -132,6 +132,8 @@ def tiny_llm(tmp_path_factory) -> Path:
         ("这是一个很长的句子，讲的是翻译工具。", "", ["empty"]),
         ("这是一个很长的句子，讲的是翻译工具。", "   \n", ["empty"]),
         ("这是一个很长的句子，讲的是翻译工具。", "This is a long sentence about 翻译工具.", ["cjk"]),
+        ("在红杉资本的活动上，他们深入探讨了人工智能。", "At an event of Red杉 Capital, they discussed AI.", ["cjk"]),
+        ("他仍处于初级阶段。", "He is still at the 初级 stage.", ["cjk"]),   # two characters, but in the running text
         ("这是一个很长的句子，讲的是翻译工具。", "这是一个很长的句子，讲的是翻译工具。", ["cjk", "length"]),
         ("他说了很多事情和想法。", "He said many many many many things.", ["repetition"]),
         ("这个模型很好用，我们每天都用它来做翻译工作。",

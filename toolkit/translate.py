@@ -44,7 +44,8 @@ HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff
 LATIN_OR_DIGIT = re.compile(r"[A-Za-z0-9]")
 WORD = re.compile(r"\w+")  # punctuation runs ("...", "???") are style, not loops
 
-MAX_CJK_LEFT = 2  # a name kept in brackets, 张伟 (Zhang Wei), is fine; more is untranslated text
+MAX_CJK_LEFT = 2  # a name kept in brackets, Zhang Wei (张伟), is fine; more is untranslated text
+BRACKETED = re.compile(r"[(（][^()（）]*[)）]")
 # English characters expected per Chinese character, and per Latin letter or digit
 # kept in the source. 3.5 is the median over the WMT18/19 zh->en news test sets
 # (5,949 pairs); a Latin letter or digit usually carries over as one character.
@@ -65,7 +66,8 @@ def check_translation(source: str, output: str) -> list[str]:
     """The problems of one machine translation, as flags from :data:`FLAGS` (empty list: fine).
 
     - ``empty``: nothing but whitespace.
-    - ``cjk``: more than MAX_CJK_LEFT Chinese characters left in the output.
+    - ``cjk``: a Chinese character left in the running text ("Red杉 Capital"), or
+      more than MAX_CJK_LEFT even inside brackets, where a name's original is fine.
     - ``repetition``: a word repeated REPEAT_TOKEN+ times in a row, or a phrase of
       2..MAX_PERIOD words REPEAT_PHRASE+ times in a row, punctuation ignored
       (unless the source repeats itself the same way).
@@ -77,7 +79,7 @@ def check_translation(source: str, output: str) -> list[str]:
     if not text:
         return ["empty"]
     flags = []
-    if len(HAN.findall(text)) > MAX_CJK_LEFT:
+    if HAN.search(BRACKETED.sub("", text)) or len(HAN.findall(text)) > MAX_CJK_LEFT:
         flags.append("cjk")
     if _has_loop(WORD.findall(text.lower())) and not _has_loop(_source_units(source)):
         flags.append("repetition")
@@ -628,7 +630,7 @@ class Translation:
         return not self.flags
 
 
-CHECKS_VERSION = 1  # part of the cache key: stored flags are only as good as the checks that made them
+CHECKS_VERSION = 2  # part of the cache key: stored flags are only as good as the checks that made them
 
 
 def cache_settings(translator: Translator) -> dict:
