@@ -97,8 +97,8 @@ def align_documents(zh: Document, en: Document, options: AlignOptions = AlignOpt
     embedder = embedder or get_embedder(options.embedder)
     zh_keep = _alignable(zh, options.align_headings)
     en_keep = _alignable(en, options.align_headings)
-    preamble = [] if options.align_preamble else preamble_indices(zh)
-    zh_keep = [i for i in zh_keep if i not in set(preamble)]
+    preamble = set() if options.align_preamble else set(preamble_indices(zh))
+    zh_keep = [i for i in zh_keep if i not in preamble]
     zh_norms = [zh.segments[i].norm for i in zh_keep]
     en_norms = [en.segments[i].norm for i in en_keep]
 
@@ -136,12 +136,7 @@ def align_documents(zh: Document, en: Document, options: AlignOptions = AlignOpt
 
     beads = restore_unaligned(beads, zh_keep, en_keep, len(zh), len(en))
     signature = {
-        "tool": "bitext",
-        "version": __version__,
-        "python": platform.python_version(),
-        "segmenter": f"bitext.segment {__version__}" + (" (presegmented)" if options.presegmented else ""),
-        "normalization": NORMALIZATION,
-        "zh_script_in": zh.script,
+        **_base_signature(zh, options.presegmented),
         "zh_script_out": options.zh_script,
         "embedder": embedder.describe(),
         "span_embedding": "exact (concatenated text)" if exact else "sum of sentence vectors",
@@ -155,6 +150,18 @@ def align_documents(zh: Document, en: Document, options: AlignOptions = AlignOpt
     }
     out_zh = convert_script(zh, options.zh_script)
     return Alignment(name=name or zh.name, zh=out_zh, en=en, beads=tuple(beads), signature=signature)
+
+
+def _base_signature(zh: Document, presegmented: bool) -> dict:
+    """The signature entries every output shares: tool, versions, segmenter, normalisation, input script."""
+    return {
+        "tool": "bitext",
+        "version": __version__,
+        "python": platform.python_version(),
+        "segmenter": f"bitext.segment {__version__}" + (" (presegmented)" if presegmented else ""),
+        "normalization": NORMALIZATION,
+        "zh_script_in": zh.script,
+    }
 
 
 def _span_texts(norms: list[str], max_len: int, joiner: str) -> list[list[str]]:
@@ -303,8 +310,6 @@ def translation_only(zh: Document, name: str = "") -> Alignment:
     """
     en = Document(name=zh.name, lang="en", segments=())
     beads = tuple(Bead((s.index,), ()) for s in zh.segments)
-    signature = {"tool": "bitext", "version": __version__, "python": platform.python_version(),
-                 "segmenter": f"bitext.segment {__version__}", "normalization": NORMALIZATION,
-                 "zh_script_in": zh.script, "sentences": {"zh": len(zh), "en": 0},
+    signature = {**_base_signature(zh, presegmented=False), "sentences": {"zh": len(zh), "en": 0},
                  "aligner": "none (no English original)"}
     return Alignment(name=name or zh.name, zh=zh, en=en, beads=beads, signature=signature)
