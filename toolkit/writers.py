@@ -19,6 +19,7 @@ import json
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from toolkit import __version__
@@ -219,8 +220,6 @@ def read_jsonl(path: str | Path) -> list[dict]:
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 # Characters XML 1.0 forbids (C0 controls except tab/LF/CR, lone surrogates, U+FFFE/F).
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-# Inline elements whose content is native markup (e.g. RTF codes), not text.
-_TMX_CODE_ELEMENTS = frozenset({"bpt", "ept", "it", "ph", "ut"})
 
 
 def zh_language_tag(document: Document) -> str:
@@ -300,46 +299,155 @@ def write_tmx(path: str | Path, alignment: Alignment, zh_lang: str | None = None
         out.write("  </body>\n</tmx>\n")
 
 
-def _seg_text(seg: ET.Element) -> str:
-    """The text of a seg, skipping native codes of inline elements but keeping what follows them."""
-    parts = [seg.text or ""]
-    for child in seg:
-        if child.tag not in _TMX_CODE_ELEMENTS:
-            parts.append(_seg_text(child))
+# Inline elements whose content is native markup (e.g. RTF codes), not text. A <sub>
+# inside them is a separate flow (a footnote, an alt text), not part of the sentence.
+_TMX_CODE_ELEMENTS = frozenset({"bpt", "ept", "it", "ph", "ut"})
+# Primary language subtags (ISO 639-1, -2/B, -2/T, -3) read as our two sides.
+_TMX_SIDES = {"zh": "zh", "zho": "zh", "chi": "zh", "cmn": "zh", "en": "en", "eng": "en"}
+# Chinese script subtags and regions: which script a tuv's tag says it is in.
+_TRADITIONAL_TAGS = frozenset({"hant", "tw", "hk", "mo"})
+_SIMPLIFIED_TAGS = frozenset({"hans", "cn", "sg", "my"})
+
+
+@dataclass(frozen=True)
+class TmxUnit:
+    """One ``<tu>`` as read back: its zh and en text (None if absent), their tags, props, notes.
+
+    ``props`` maps each ``<prop type>`` of the tu to its text (the first one of a
+    type wins); ``attributes`` are the tu's XML attributes (``tuid``, ``changedate``...).
+    """
+
+    zh: str | None
+    en: str | None
+    props: dict
+    zh_lang: str | None = None
+    en_lang: str | None = None
+    notes: tuple[str, ...] = ()
+    attributes: dict = field(default_factory=dict)
+
+    @property
+    def tuid(self) -> str | None:
+        return self.attributes.get("tuid")
+
+
+@dataclass(frozen=True)
+class TranslationMemory:
+    """A TMX file as read back: header attributes and props, and its units in file order."""
+
+    header: dict
+    header_props: dict
+    units: tuple[TmxUnit, ...]
+
+
+def _local(tag) -> str:
+    """``{ns}tu`` -> ``tu``: some tools put the TMX elements in a namespace."""
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+
+
+def _children(element: ET.Element, name: str) -> list[ET.Element]:
+    return [child for child in element if _local(child.tag) == name]
+
+
+def tmx_side(lang: str) -> str | None:
+    """``"ZH-Hans"``, ``"zh_TW"``, ``"zho"`` -> ``"zh"``; ``"EN-us"``, ``"eng"`` -> ``"en"``; others None."""
+    primary = re.split(r"[-_]", lang.strip().lower(), maxsplit=1)[0]
+    return _TMX_SIDES.get(primary)
+
+
+def tmx_zh_script(lang: str) -> str | None:
+    """The script a Chinese tag names: ``zh-TW``/``zh-Hant`` -> traditional, ``zh-CN``/``zh-Hans`` -> simplified, bare ``zh`` None."""
+    subtags = set(re.split(r"[-_]", lang.strip().lower())[1:])
+    if subtags & _TRADITIONAL_TAGS and not subtags & {"hans"}:
+        return "traditional"
+    if subtags & _SIMPLIFIED_TAGS:
+        return "simplified"
+    return None
+
+
+def _seg_parts(element: ET.Element, parts: list[str]) -> None:
+    for child in element:
+        if _local(child.tag) not in _TMX_CODE_ELEMENTS:
+            parts.append(child.text or "")
+            _seg_parts(child, parts)
+        elif parts and parts[-1].endswith(" ") and (child.tail or "").startswith(" "):
+            # "a <ph/> b": the code stood between two spaces; keep one of them.
+            parts[-1] = parts[-1].rstrip(" ") + " "
+            parts.append(child.tail.lstrip(" "))
+            continue
         parts.append(child.tail or "")
-    return "".join(parts)
 
 
-def read_tmx(path: str | Path) -> list[tuple[str | None, str | None, dict]]:
-    """Read a TMX memory back as ``(zh, en, props)`` per ``<tu>``, in file order.
+def _seg_text(seg: ET.Element) -> str:
+    """The text of a seg: inline codes dropped (their content is markup), ``<hi>`` and such kept.
 
-    A side is None when the tu has no tuv in that language (``xml:lang`` starting
-    with ``zh`` or ``en``, any case; the first tuv of a language wins). ``props``
-    maps each ``<prop type>`` of the tu to its text. Raises FormatError if the
-    file is not XML or not TMX.
+    Line breaks become spaces (a seg is one line, as write_tmx writes it) and the
+    ends are stripped; everything else, tabs included, is kept as written.
+    """
+    parts = [seg.text or ""]
+    _seg_parts(seg, parts)
+    return _one_line("".join(parts)).strip()
+
+
+def read_tmx_memory(path: str | Path) -> TranslationMemory:
+    """Read a TMX memory (1.1 to 1.4b, as written by us or a CAT tool) with everything we use from it.
+
+    A tuv counts for a side by its language tag (``xml:lang``, or TMX 1.1's ``lang``),
+    any case and form: ``zh``, ``ZH-CN``, ``zh-Hans``, ``zh_TW``, ``zho`` are Chinese;
+    ``en``, ``EN-US``, ``eng`` English; other languages are ignored. The first tuv of
+    a side wins, in whatever order the tuvs come. A seg's text drops inline codes
+    (``bpt``, ``ept``, ``it``, ``ph``, ``ut``: native markup) and keeps the text of
+    ``hi`` and other elements; an empty seg counts as a missing side. Any encoding
+    XML declares (UTF-16 with BOM as Trados writes) is read. Raises InputError if
+    the file is missing, FormatError if it is not XML or not TMX.
     """
     path = Path(path)
     try:
         root = ET.parse(path).getroot()
     except FileNotFoundError as exc:
         raise InputError(f"{path} does not exist", "check the path") from exc
+    except IsADirectoryError as exc:
+        raise InputError(f"{path} is a folder, not a TMX file", "give the .tmx file") from exc
     except ET.ParseError as exc:
         raise FormatError(f"{path} is not well-formed XML: {exc}", "is this really a TMX file?") from exc
-    body = root.find("body")
-    if root.tag != "tmx" or body is None:
-        raise FormatError(f"{path} is not a TMX file (root <{root.tag}>)", "expected <tmx> with a <body>")
+    bodies = _children(root, "body")
+    if _local(root.tag) != "tmx" or not bodies:
+        raise FormatError(f"{path} is not a TMX file (root <{_local(root.tag)}>)", "expected <tmx> with a <body>")
+    headers = _children(root, "header")
+    header = headers[0] if headers else ET.Element("header")
     units = []
-    for tu in body.iter("tu"):
-        props = {prop.get("type", ""): prop.text or "" for prop in tu.findall("prop")}
-        sides: dict[str, str] = {}
-        for tuv in tu.findall("tuv"):
-            lang = (tuv.get(_XML_LANG) or tuv.get("lang") or "").lower()
-            seg = tuv.find("seg")
-            side = "zh" if lang.startswith("zh") else "en" if lang.startswith("en") else None
-            if side and seg is not None and side not in sides:
-                sides[side] = _seg_text(seg)
-        units.append((sides.get("zh"), sides.get("en"), props))
-    return units
+    for tu in bodies[0].iter():
+        if _local(tu.tag) != "tu":
+            continue
+        props: dict[str, str] = {}
+        for prop in _children(tu, "prop"):
+            props.setdefault(prop.get("type", ""), prop.text or "")
+        texts: dict[str, str] = {}
+        langs: dict[str, str] = {}
+        for tuv in _children(tu, "tuv"):
+            lang = tuv.get(_XML_LANG) or tuv.get("lang") or ""
+            side = tmx_side(lang)
+            segs = _children(tuv, "seg")
+            text = _seg_text(segs[0]) if segs else ""
+            if side and text and side not in texts:
+                texts[side], langs[side] = text, lang
+        units.append(TmxUnit(
+            zh=texts.get("zh"), en=texts.get("en"), props=props, zh_lang=langs.get("zh"), en_lang=langs.get("en"),
+            notes=tuple((note.text or "").strip() for note in _children(tu, "note")), attributes=dict(tu.attrib),
+        ))
+    header_props: dict[str, str] = {}
+    for prop in _children(header, "prop"):
+        header_props.setdefault(prop.get("type", ""), prop.text or "")
+    return TranslationMemory(header=dict(header.attrib), header_props=header_props, units=tuple(units))
+
+
+def read_tmx(path: str | Path) -> list[tuple[str | None, str | None, dict]]:
+    """Read a TMX memory back as ``(zh, en, props)`` per ``<tu>``, in file order.
+
+    The short form of :func:`read_tmx_memory` (see there for what is accepted): a
+    side is None when the tu has no non-empty tuv in that language; ``props`` maps
+    each ``<prop type>`` of the tu to its text.
+    """
+    return [(unit.zh, unit.en, unit.props) for unit in read_tmx_memory(path).units]
 
 
 # ---------------------------------------------------------------------------
