@@ -364,6 +364,9 @@ def tmx_zh_script(lang: str) -> str | None:
     return None
 
 
+_WRAPPED_LINE = re.compile(rf"[ \t]*(?:{_LINE_BREAKS.pattern})[ \t]*")
+
+
 def _seg_parts(element: ET.Element, parts: list[str]) -> None:
     for child in element:
         if _local(child.tag) not in _TMX_CODE_ELEMENTS:
@@ -380,12 +383,13 @@ def _seg_parts(element: ET.Element, parts: list[str]) -> None:
 def _seg_text(seg: ET.Element) -> str:
     """The text of a seg: inline codes dropped (their content is markup), ``<hi>`` and such kept.
 
-    Line breaks become spaces (a seg is one line, as write_tmx writes it) and the
+    A line break and the spaces around it become one space (a seg is one line, as
+    write_tmx writes it; a tool that wraps long segs indents the next line) and the
     ends are stripped; everything else, tabs included, is kept as written.
     """
     parts = [seg.text or ""]
     _seg_parts(seg, parts)
-    return _one_line("".join(parts)).strip()
+    return _WRAPPED_LINE.sub(" ", "".join(parts)).strip()
 
 
 def read_tmx_memory(path: str | Path) -> TranslationMemory:
