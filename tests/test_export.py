@@ -319,7 +319,7 @@ def test_tmx_export_reuses_write_tmx(tmp_path, script, out_script, tag):
     units = read_tmx(out)
     assert len(units) == 9
     assert units[1][0] == "主持人：你好。我们开始吧。" and units[1][1] == "Host: Hello. Let's begin."
-    assert units[1][2]["x-speaker"] == "主持人" and units[1][2]["x-bead-type"] == "1-1"
+    assert units[1][2]["x-speaker"] == "主持人" and units[1][2]["x-bead-type"] == "2-2"  # the record's type, not one segment per side
     assert units[2][0] == TRICKY_ZH.replace("\x07", "")  # XML cannot hold BEL; the rest is escaped, not lost
     assert units[3][0] is None and units[3][1] == "Omitted one."
     assert units[5][1] == "Thank you." and units[5][2]["x-origin"] == "mt"

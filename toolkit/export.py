@@ -2,7 +2,9 @@
 
 An aligned result folder is what ``bitext align`` writes: one ``NAME.jsonl``
 (one bead record per line, see :data:`toolkit.writers.JSONL_KEYS`) next to
-``NAME.signature.json``. Exports read only those two files.
+``NAME.signature.json``. Exports read only those two files, or a TMX memory
+that came back from a CAT tool (:func:`load_tmx_result`), so a memory edited
+by a translator can be exported again (training JSONL, an edition, TMX).
 
 Training filters follow OpusFilter: each filter is a small class whose
 ``score(record)`` computes a raw value and whose ``accept(value)`` applies the
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -29,7 +32,10 @@ from toolkit import __version__
 from toolkit.atomic import atomic_writer
 from toolkit.errors import FormatError, InputError, ToolkitError
 from toolkit.records import ORIGINS, Alignment, Bead, Document, Segment
-from toolkit.writers import output_paths, read_jsonl, read_signature, write_signature, write_tmx
+from toolkit.writers import (output_paths, read_jsonl, read_signature, read_tmx_memory, tmx_zh_script, write_signature,
+                             write_tmx)
+
+log = logging.getLogger(__name__)
 
 FORMATS = ("tmx", "jsonl", "tsv", "html", "md")
 TRAINING_FORMATS = ("jsonl", "tsv")  # the formats the training filters apply to
@@ -60,11 +66,13 @@ class AlignedResult:
 def load_result(folder: str | Path) -> AlignedResult:
     """Read ``NAME.jsonl`` and ``NAME.signature.json`` from an aligned result folder.
 
-    Raises InputError if ``folder`` is not a folder, holds no or several ``*.jsonl``
+    A path ending in ``.tmx`` is read with :func:`load_tmx_result` instead. Raises InputError if ``folder`` is not a folder, holds no or several ``*.jsonl``
     files, or lacks the signature; FormatError if the files are not ours.
     """
     folder = Path(folder)
-    hint = "give the output folder of one `bitext align` run"
+    if folder.suffix.lower() == ".tmx" and not folder.is_dir():
+        return load_tmx_result(folder)
+    hint = "give the output folder of one `bitext align` run (or a .tmx memory)"
     if not folder.is_dir():
         raise InputError(f"{folder} is not a folder", hint)
     found = sorted(folder.glob("*.jsonl"))
@@ -448,11 +456,23 @@ def refuse_result_files(*paths: str | Path) -> None:
                                    "write the export elsewhere, e.g. with -o FILE")
 
 
+@dataclass(frozen=True)
+class _JoinedBead(Bead):
+    """A bead rebuilt from a record: one segment per side, holding the joined text of the
+    record's sentences, so its ``kind`` is the record's type (``2-2``), not ``1-1``."""
+
+    declared_kind: str = ""
+
+    @property
+    def kind(self) -> str:
+        return self.declared_kind or super().kind
+
+
 def result_alignment(result: AlignedResult, signature: dict | None = None) -> Alignment:
     """An :class:`Alignment` rebuilt from the records, one segment per bead side.
 
     Enough for :func:`toolkit.writers.write_tmx` (texts, speakers, kinds, origins,
-    scores, MT); the sentence indices are not those of the original documents.
+    scores, MT, bead types); the sentence indices are not those of the original documents.
     """
     zh_segments: list[Segment] = []
     en_segments: list[Segment] = []
@@ -471,8 +491,9 @@ def result_alignment(result: AlignedResult, signature: dict | None = None) -> Al
             en_segments.append(Segment(len(en_segments), en_text, en_text, "en",
                                        None if has_zh else speaker, kind))
         try:
-            beads.append(Bead(zh_ids, en_ids, float(record.get("score") or 0.0), record.get("origin", "aligned"),
-                              record.get("mt"), tuple(record.get("mt_flags") or ())))
+            beads.append(_JoinedBead(zh_ids, en_ids, float(record.get("score") or 0.0), record.get("origin", "aligned"),
+                                     record.get("mt"), tuple(record.get("mt_flags") or ()),
+                                     declared_kind=_bead_type(record.get("type"), has_zh, has_en)))
         except ValueError as exc:
             raise FormatError(f"bead {record.get('id')} of {result.name}: {exc}", "re-run the alignment") from exc
     script = zh_script(result.signature)
@@ -496,10 +517,162 @@ def zh_script(signature: Mapping) -> str:
 def write_result_tmx(path: str | Path, result: AlignedResult, signature: dict) -> None:
     """Write the result as TMX 1.4b with :func:`toolkit.writers.write_tmx`; ``signature`` goes in the header.
 
-    Refuses to overwrite a result's own files (its ``NAME.tmx`` included: that one has the run's signature).
+    The header's signature also gets, under ``export.tu_fingerprints``, a
+    :func:`pair_fingerprint` per tuid, so that :func:`load_tmx_result` can tell
+    which units a translator edited. Refuses to overwrite a result's own files
+    (its ``NAME.tmx`` included: that one has the run's signature).
     """
     refuse_result_files(path)
+    # write_tmx numbers the tus 1.. in record order (result_alignment keeps one bead per record).
+    fingerprints = {str(number): pair_fingerprint(*pair_texts(record))
+                    for number, record in enumerate(result.records, start=1)}
+    signature = {**signature, "export": {**signature.get("export", {}), "tu_fingerprints": fingerprints}}
     write_tmx(path, result_alignment(result, signature))
+
+
+# ---------------------------------------------------------------------------
+# a TMX memory back from a CAT tool
+
+TMX_IMPORT_KEY = "tmx_import"  # where load_tmx_result records what it read, in the result's signature
+FINGERPRINT_CHARS = 12
+# Sentence scores of `bitext score` that a TMX may carry (record key, prop type); read back when present.
+TMX_SCORE_PROPS = (("bleu", "x-bleu"), ("chrf", "x-chrf"))
+
+
+def _fingerprint_text(text: str) -> str:
+    # Whitespace runs folded and unprintable characters dropped: what survives TMX and a CAT tool.
+    return " ".join("".join(ch for ch in text if ch.isprintable() or ch.isspace()).split())
+
+
+def pair_fingerprint(zh: str, en: str) -> str:
+    """A short hash of a pair's texts (hex), the same before a TMX round trip and after, unless a text was edited."""
+    payload = f"{_fingerprint_text(zh)}\x00{_fingerprint_text(en)}".encode("utf-8")
+    return hashlib.sha256(payload).hexdigest()[:FINGERPRINT_CHARS]
+
+
+def _header_signature(path: Path, header_props: Mapping[str, str]) -> dict:
+    text = header_props.get("x-signature")
+    if not text:
+        return {}
+    try:
+        signature = json.loads(text)
+    except json.JSONDecodeError:
+        log.warning("%s: the header's x-signature is not JSON; read without it", path)
+        return {}
+    return signature if isinstance(signature, dict) else {}
+
+
+def _bead_type(declared: str | None, has_zh: bool, has_en: bool) -> str:
+    """The declared ``n-m`` type if it still fits which sides are there, else ``1-1``, ``1-0`` or ``0-1``."""
+    match = re.fullmatch(r"(\d+)-(\d+)", declared or "")
+    if match and (int(match[1]) > 0) == has_zh and (int(match[2]) > 0) == has_en:
+        return declared
+    return f"{int(has_zh)}-{int(has_en)}"
+
+
+def load_tmx_result(path: str | Path) -> AlignedResult:
+    """Read a TMX memory (ours, as a CAT tool wrote it back) as an aligned result, so it can be exported again.
+
+    Each tu with a Chinese or English text becomes one bead record (tus with
+    neither are skipped). What we wrote is taken back from the tu's props:
+    ``x-origin``, ``x-score``, ``x-bead-type``, ``x-speaker``, ``x-mt-flags``
+    (and ``x-bleu`` / ``x-chrf`` when present).
+    A tu without ``x-origin`` was added by the translator: origin ``human``.
+    A tu whose texts no longer match the fingerprint the export recorded for its
+    tuid (see :func:`write_result_tmx`) was edited: origin ``human`` (its score
+    is kept, its MT flags dropped). Without fingerprints (a memory written
+    by ``bitext align`` itself, or a header the tool dropped) origins are taken
+    as they are. Segment kinds (heading, note) are not in the TMX: every
+    record is a ``sentence``.
+
+    The name and signature are those of the run the memory was exported from,
+    found in the header's ``x-signature`` (else the file's stem and ``{}``),
+    with ``zh_script_out`` set from the Chinese language tags when they name a
+    script, and a ``tmx_import`` entry saying what was read.
+    Raises InputError/FormatError for a missing or malformed file, an unknown
+    origin or a score that is not a number, and a memory with no zh/en unit.
+    """
+    path = Path(path)
+    memory = read_tmx_memory(path)
+    header_signature = _header_signature(path, memory.header_props)
+    sources = header_signature.get("sources")
+    if isinstance(sources, dict) and len(sources) == 1 and isinstance(next(iter(sources.values())), dict):
+        name, source_signature = next(iter(sources.items()))
+    elif header_signature and "export" not in header_signature:  # the run's own NAME.tmx
+        name, source_signature = path.stem, header_signature
+    else:
+        name, source_signature = path.stem, {}
+    export_part = header_signature.get("export")
+    fingerprints = export_part.get("tu_fingerprints") if isinstance(export_part, dict) else None
+    fingerprints = fingerprints if isinstance(fingerprints, dict) else {}
+
+    records: list[dict] = []
+    counts = {"units": len(memory.units), "read": 0, "edited": 0, "added": 0, "skipped": 0}
+    zh_count = en_count = 0
+    scripts: dict[str, int] = {}
+    for unit in memory.units:
+        if unit.zh is None and unit.en is None:
+            counts["skipped"] += 1
+            continue
+        where = f"{path}, tu {unit.tuid or len(records) + counts['skipped'] + 1}"
+        declared = unit.props.get("x-origin")
+        if declared is not None and declared not in ORIGINS:
+            raise FormatError(f"{where}: unknown x-origin {declared!r}", f"x-origin is one of {', '.join(ORIGINS)}")
+        try:
+            score = float(unit.props.get("x-score") or 0.0)
+        except ValueError as exc:
+            raise FormatError(f"{where}: x-score {unit.props['x-score']!r} is not a number",
+                              "fix or remove the prop") from exc
+        expected = fingerprints.get(unit.tuid or "")
+        edited = declared is not None and expected is not None and expected != pair_fingerprint(unit.zh or "",
+                                                                                               unit.en or "")
+        origin = "human" if declared is None or edited else declared
+        counts["added" if declared is None else "edited" if edited else "read"] += 1
+        if unit.zh_lang:
+            script = tmx_zh_script(unit.zh_lang)
+            if script:
+                scripts[script] = scripts.get(script, 0) + 1
+        is_mt = origin == "mt"
+        has_zh, has_en = unit.zh is not None, unit.en is not None and not is_mt
+        zh_ids = [zh_count] if has_zh else []
+        en_ids = [en_count] if has_en else []
+        zh_count, en_count = zh_count + has_zh, en_count + has_en
+        records.append({
+            "id": len(records) + 1,
+            "zh_ids": zh_ids,
+            "en_ids": en_ids,
+            "zh": unit.zh or "",
+            "en": "" if is_mt else unit.en or "",
+            "score": score,
+            "type": _bead_type(unit.props.get("x-bead-type"), has_zh, has_en),
+            "origin": origin,
+            "speaker": unit.props.get("x-speaker") or None,
+            "kind": "sentence",
+            "mt": unit.en if is_mt else None,
+            "mt_flags": unit.props.get("x-mt-flags", "").split() if origin == declared else [],
+        })
+        if origin == declared:  # an MT-vs-reference score no longer describes an edited pair
+            for key, prop in TMX_SCORE_PROPS:
+                if unit.props.get(prop):
+                    try:
+                        records[-1][key] = float(unit.props[prop])
+                    except ValueError as exc:
+                        raise FormatError(f"{where}: {prop} {unit.props[prop]!r} is not a number",
+                                          "fix or remove the prop") from exc
+    if not records:
+        raise InputError(f"{path} has no unit with Chinese or English text",
+                         "the tuvs need xml:lang zh... or en... and a non-empty seg")
+    signature = dict(source_signature)
+    if scripts:
+        signature["zh_script_out"] = max(sorted(scripts), key=scripts.get)
+    signature[TMX_IMPORT_KEY] = {
+        "file": str(path),
+        "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+        "creationtool": memory.header.get("creationtool"),
+        "edit_detection": bool(fingerprints),
+        **counts,
+    }
+    return AlignedResult(name=name, folder=path.parent, records=tuple(records), signature=signature)
 
 
 def default_output(result: AlignedResult, fmt: str) -> Path:
