@@ -206,6 +206,24 @@ def test_score_writes_records_and_report(out_dir, fake_translate, monkeypatch, t
     assert "#3  chrF" in result.stdout
 
 
+def test_score_writes_the_scores_into_the_tmx(out_dir, fake_translate):
+    from toolkit.writers import read_tmx
+
+    (out_dir / "talk.signature.json").write_text(json.dumps({"zh_script_in": "traditional"}), encoding="utf-8")
+    result = runner.invoke(app, ["score", str(out_dir), "-q"])
+    assert result.exit_code == 0, result.output
+    records = read_jsonl(out_dir / "talk.jsonl")
+    units = read_tmx(out_dir / "talk.tmx")
+    assert [(zh, en) for zh, en, _ in units] == [
+        ("猫坐在垫子上。", "The cat sat on the mat."), ("编者按。", None), ("狗在叫。", "The dog barks."),
+        ("机器翻译。", "An MT sentence."), ("狗在叫。", "The dog barks.")]
+    assert [(p.get("x-bleu"), p.get("x-chrf")) for _, _, p in units] == [
+        (None if r["bleu"] is None else f"{r['bleu']:g}", None if r["chrf"] is None else f"{r['chrf']:g}")
+        for r in records]
+    assert units[0][2]["x-bleu"] == "100"
+    assert 'srclang="zh-TW"' in (out_dir / "talk.tmx").read_text(encoding="utf-8")  # script from the signature
+
+
 def test_score_mt_option_and_quiet(out_dir, fake_translate):
     result = runner.invoke(app, ["score", str(out_dir), "--mt", "other", "--quiet", "--lowest", "1"])
     assert result.exit_code == 0, result.output

@@ -120,3 +120,72 @@ def test_translate_command_refuses_english_input(fake_mt, tmp_path):
     assert result.exit_code == 1
     assert result.output.strip().startswith("Error:") and "Traceback" not in result.output
     assert not (tmp_path / "x").exists()
+
+
+# ---------------------------------------------------------------------------
+# scoring in `bitext align`
+
+
+def _align(out, *options):
+    return CliRunner().invoke(app, ["align", str(EXAMPLES / "interview.zh.txt"), str(EXAMPLES / "interview.en.txt"),
+                                    "-o", str(out), *options])
+
+
+def _records(out):
+    return [json.loads(line) for line in (out / "interview.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+def test_align_with_mt_scores_every_pair_by_default(fake_mt, tmp_path):
+    from toolkit.score import sentence_scores
+
+    out = tmp_path / "out"
+    result = _align(out, "--mt", "fake")
+    assert result.exit_code == 0, result.output
+    records = _records(out)
+    pairs = [r for r in records if r["zh_ids"] and r["en_ids"]]
+    assert pairs and all(r["origin"] == "aligned" for r in pairs)
+    # Each pair's BLEU/chrF is sacrebleu's of the fake MT of its Chinese against its English.
+    expected = sentence_scores([f"EN({len(r['zh'])} chars)" for r in pairs], [r["en"] for r in pairs])
+    assert [(r["bleu"], r["chrf"]) for r in pairs] == [(round(e.bleu, 2), round(e.chrf, 2)) for e in expected]
+    assert all(r["bleu"] is None and r["chrf"] is None for r in records if not (r["zh_ids"] and r["en_ids"]))
+    # The TMX carries the same numbers, on the same units.
+    units = read_tmx(out / "interview.tmx")
+    assert len(units) == len(records)
+    for record, (_, _, props) in zip(records, units):
+        if record["bleu"] is None:
+            assert "x-bleu" not in props and "x-chrf" not in props
+        else:
+            assert float(props["x-bleu"]) == record["bleu"] and float(props["x-chrf"]) == record["chrf"]
+    report = json.loads((out / "interview.score.json").read_text(encoding="utf-8"))
+    assert report["scored"] == len(pairs) and report["model"] == "fake-upper"
+    assert report["corpus"]["bleu"]["signature"].startswith("nrefs:1")
+    assert "scored" in result.stderr and "BLEU" in result.stderr
+
+
+def test_align_no_score(fake_mt, tmp_path):
+    out = tmp_path / "out"
+    result = _align(out, "--mt", "fake", "--no-score", "-q")
+    assert result.exit_code == 0, result.output
+    assert all("bleu" not in r for r in _records(out))
+    assert "x-bleu" not in (out / "interview.tmx").read_text(encoding="utf-8")
+    assert not (out / "interview.score.json").exists()
+
+
+def test_align_without_a_model_is_not_scored_and_says_so(tmp_path, monkeypatch):
+    monkeypatch.setenv("BITEXT_MODELS_DIR", str(tmp_path / "no-models"))
+    out = tmp_path / "out"
+    result = _align(out)
+    assert result.exit_code == 0, result.output
+    assert "not scored" in result.stderr and "fetch_models.py" in result.stderr
+    assert all("bleu" not in r for r in _records(out))
+    assert not (out / "interview.score.json").exists()
+
+
+def test_align_score_without_a_translator_is_an_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("BITEXT_MODELS_DIR", str(tmp_path / "no-models"))
+    out = tmp_path / "out"
+    result = _align(out, "--score", "--mt", "none")
+    assert result.exit_code == 1
+    lines = result.stderr.strip().splitlines()
+    assert lines[-1].startswith("Error: --score needs a translator") and "fetch_models.py" in lines[-1]
+    assert not out.exists()  # nothing half-written

@@ -404,6 +404,7 @@ def test_project_registry_is_found_from_anywhere(tmp_path, monkeypatch):
     from toolkit.translate import PROJECT_MODELS_DIR, default_models_dir
 
     monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("BITEXT_MODELS_DIR")  # conftest hides the project's models from other tests
     if not (PROJECT_MODELS_DIR / "registry.json").is_file():
         pytest.skip("no models/registry.json in this checkout")
     assert default_models_dir() == PROJECT_MODELS_DIR
@@ -413,6 +414,17 @@ def test_project_registry_is_found_from_anywhere(tmp_path, monkeypatch):
         assert "fetch_models.py qwen0.5b" in error.hint
     else:
         assert isinstance(translator, LLMTranslator) and translator.gguf_file
+
+
+def test_models_dir_from_the_environment(tmp_path, monkeypatch):
+    from toolkit.translate import default_models_dir
+
+    monkeypatch.setenv("BITEXT_MODELS_DIR", str(tmp_path))
+    assert default_models_dir() == tmp_path
+    (tmp_path / "registry.json").write_text(json.dumps({"models": {"mine": {"backend": "llm", "file": "m.gguf"}}}),
+                                            encoding="utf-8")
+    with pytest.raises(ModelError, match="not installed"):  # found in that registry, but not fetched
+        get_translator("mine")
 
 
 def test_broken_registry(tmp_path):

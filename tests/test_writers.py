@@ -17,6 +17,7 @@ from toolkit.errors import FormatError, InputError, ToolkitError
 from toolkit.records import Alignment, Bead, Document, Segment
 from toolkit.writers import (
     JSONL_KEYS,
+    bead_records,
     format_bead,
     parse_bead,
     read_align,
@@ -524,6 +525,21 @@ def test_write_alignment_writes_every_format(tmp_path):
     assert len(read_tmx(tmx)) == len(alignment.beads)
     assert read_signature(signature) == alignment.signature
     assert sorted(os.listdir(out_dir)) == sorted(p.name for p in paths)  # no temp files left
+
+
+def test_write_alignment_with_scored_records(tmp_path):
+    alignment = make_alignment()
+    records = bead_records(alignment)
+    scored = [{**r, "bleu": 12.5 if i == 0 else None, "chrf": 40.25 if i == 0 else None} for i, r in enumerate(records)]
+    paths = write_alignment(tmp_path, alignment, scored)
+    assert read_jsonl(paths[3]) == scored
+    root = check_tmx_structure(paths[4])
+    units = root.find("body").findall("tu")
+    assert (tu_props(units[0])["x-bleu"], tu_props(units[0])["x-chrf"]) == ("12.5", "40.25")
+    assert all("x-bleu" not in tu_props(tu) and "x-chrf" not in tu_props(tu) for tu in units[1:])
+    with pytest.raises(ValueError, match="records given"):
+        write_alignment(tmp_path / "other", alignment, scored[:-1])
+    assert not (tmp_path / "other").exists()
 
 
 @pytest.mark.parametrize("name", ["", "a/b", "..", "a\\b"])

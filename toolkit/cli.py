@@ -18,6 +18,7 @@ from .config import AlignConfig
 from .embed import DEFAULT_EMBEDDER, EMBEDDERS
 from .errors import ToolkitError
 from .pipeline import EXACT_SPAN_LIMIT, SPAN_EMBEDDINGS, ZH_SCRIPTS
+from .score import DEFAULT_MT as SCORE_MT
 
 app = typer.Typer(
     name="bitext",
@@ -92,13 +93,19 @@ def align(
     threshold: float = typer.Option(_DEFAULT.threshold, "--threshold", help="Similarity a pair must beat to be aligned rather than left as an omission."),
     mt: Optional[str] = typer.Option(None, "--mt", help="Machine-translate the Chinese segments left without English (1-0 beads) with this translator: a registry name (qwen1.5b, qwen0.5b), seq2seq[:MODEL], llm:MODEL, a path, or none [default: no translation]."),
     mt_cache: Optional[Path] = typer.Option(None, "--mt-cache", help="Translation cache (SQLite) [default: $XDG_CACHE_HOME/bitext/translations.sqlite]."),
+    score_pairs: Optional[bool] = typer.Option(
+        None, "--score/--no-score",
+        help=f"Machine-translate the Chinese of every aligned pair and write its sentence BLEU/chrF into the JSONL and TMX, "
+        f"plus NAME.score.json [default: on with --mt (same translator), or when {SCORE_MT} is installed; see bitext score].",
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or summary."),
 ) -> None:
     """Align a Chinese text with its English original and write .align, .jsonl, .tmx, sentences and a signature."""
     from dataclasses import replace
 
-    from .pipeline import AlignOptions, Progress, align_documents, file_digest, load_document
-    from .writers import output_paths
+    from .pipeline import AlignOptions, Progress, align_documents, file_digest, load_document, score_records
+    from .score import report_path, write_report
+    from .writers import bead_records, output_paths
 
     bar = _Bar(quiet)
     try:
@@ -123,7 +130,15 @@ def align(
             "zh": {"path": str(zh_file), "sha256": file_digest(zh_file)},
             "en": {"path": str(en_file), "sha256": file_digest(en_file)},
         }
-        paths = _write_outputs(out_dir, result)
+        scorer = _align_scorer(score_pairs, mt)
+        records, report = None, None
+        if scorer:
+            records, report = score_records(bead_records(result), scorer, mt_cache, True, progress)
+            report["command"] = result.signature["command"]
+        paths = _write_outputs(out_dir, result, records)
+        if report is not None:
+            paths.append(report_path(paths[3]))
+            write_report(paths[-1], report)
     except ToolkitError as error:
         bar.finish()  # clear a progress bar the error interrupted, so the message stands alone
         _fail(error)
@@ -133,14 +148,35 @@ def align(
         kinds = Counter(b.kind for b in result.beads)
         summary = ", ".join(f"{k}: {v}" for k, v in sorted(kinds.items(), key=lambda kv: -kv[1]))
         typer.echo(f"{len(zh)} zh / {len(en)} en segments -> {len(result.beads)} beads ({summary})", err=True)
+        if report is not None and report["corpus"]:
+            corpus = report["corpus"]
+            typer.echo(f"scored {report['scored']} pairs with {scorer}: BLEU {corpus['bleu']['score']:.2f}, "
+                       f"chrF {corpus['chrf']['score']:.2f} (details in {paths[-1].name})", err=True)
+        elif not scorer:
+            typer.echo(f"not scored: no MT model (give --mt, or install {SCORE_MT}: python scripts/fetch_models.py {SCORE_MT})",
+                       err=True)
         typer.echo(f"wrote {len(paths)} files to {out_dir}/", err=True)
 
 
-def _write_outputs(out_dir: Path, result) -> list[Path]:
+def _align_scorer(score_pairs: Optional[bool], mt: Optional[str]) -> Optional[str]:
+    """The translator spec `align` scores with, or None: --no-score, or no model available by default."""
+    from .pipeline import scoring_translator
+
+    if score_pairs is False:
+        return None
+    scorer = scoring_translator(mt)
+    if scorer is None and score_pairs:
+        raise ToolkitError(f"--score needs a translator: --mt none translates nothing, and {SCORE_MT} is not installed"
+                           if mt else f"--score needs a translator, and {SCORE_MT} is not installed",
+                           f"give --mt MODEL, or install it: python scripts/fetch_models.py {SCORE_MT}")
+    return scorer
+
+
+def _write_outputs(out_dir: Path, result, records=None) -> list[Path]:
     from .writers import write_alignment
 
     try:
-        return write_alignment(out_dir, result)
+        return write_alignment(out_dir, result, records)
     except OSError as exc:  # e.g. the output folder is a file, or not writable
         raise ToolkitError(f"cannot write to {out_dir}: {exc.strerror or exc}",
                            "choose another output folder with -o") from exc
@@ -269,32 +305,23 @@ def score(
 ) -> None:
     """Machine-translate the Chinese side and score it against the human English (BLEU, chrF, TER).
 
-    Adds sentence BLEU and chrF to each record of NAME.jsonl and writes the corpus report to NAME.score.json.
+    Adds sentence BLEU and chrF to each record of NAME.jsonl and each unit of NAME.tmx (props x-bleu, x-chrf),
+    and writes the corpus report to NAME.score.json.
     """
-    from collections import Counter
-
-    from .pipeline import Progress, translate_texts
-    from .score import (find_jsonl, format_report, needs_translation, report_path, score_alignment, write_records,
-                        write_report)
+    from .pipeline import Progress, score_records
+    from .score import find_jsonl, format_report, report_path, write_records, write_report
     from .writers import read_jsonl
 
     bar = _Bar(quiet)
     try:
         jsonl = find_jsonl(out_dir)
         records = read_jsonl(jsonl)
-        texts = list(dict.fromkeys(r["zh"] for r in records if needs_translation(r)))  # each text once
-        translations, model = [], mt
-        if texts:
-            translations, model = translate_texts(texts, mt, cache, not no_cache, Progress(bar.start, bar.advance, bar.finish))
-        # An empty output (e.g. --mt none) is no translation, not a translation scoring 0.
-        by_text = {text: t.text or None for text, t in zip(texts, translations)}
-        scored, report = score_alignment(records, by_text, model=model, lowest=lowest)
-        flags = Counter(flag for t in translations for flag in t.flags)
-        report["translation"] = {"spec": mt, "texts": len(texts), "cached": sum(t.cached for t in translations),
-                                 "flags": dict(sorted(flags.items()))}
+        scored, report = score_records(records, mt, cache, not no_cache, Progress(bar.start, bar.advance, bar.finish),
+                                       lowest=lowest)
         report["command"] = shlex.join(["bitext", *sys.argv[1:]])
         try:
             write_records(jsonl, scored)
+            _rewrite_tmx(jsonl, scored)
             write_report(report_path(jsonl), report)
         except OSError as exc:
             raise ToolkitError(f"cannot write to {jsonl.parent}: {exc.strerror or exc}",
@@ -304,6 +331,19 @@ def score(
         _fail(error)
     if not quiet:
         typer.echo(format_report(report))
+
+
+def _rewrite_tmx(jsonl: Path, records: list[dict]) -> None:
+    """Rewrite the NAME.tmx next to ``jsonl`` from ``records`` (scores added), if the folder has one."""
+    from .export import zh_script
+    from .writers import read_signature, write_tmx_records
+
+    tmx = jsonl.with_suffix(".tmx")
+    signature_path = jsonl.with_name(jsonl.stem + ".signature.json")
+    if not tmx.is_file():
+        return
+    signature = read_signature(signature_path) if signature_path.is_file() else {}
+    write_tmx_records(tmx, records, signature, "zh-TW" if zh_script(signature) == "traditional" else "zh-CN")
 
 
 # ---------------------------------------------------------------------------

@@ -313,3 +313,51 @@ def translation_only(zh: Document, name: str = "") -> Alignment:
     signature = {**_base_signature(zh, presegmented=False), "sentences": {"zh": len(zh), "en": 0},
                  "aligner": "none (no English original)"}
     return Alignment(name=name or zh.name, zh=zh, en=en, beads=beads, signature=signature)
+
+
+def score_records(records: list[dict], spec: str, cache_path: Path | None = None, use_cache: bool = True,
+                  progress: Progress | None = None, lowest: int | None = None) -> tuple[list[dict], dict]:
+    """Machine-translate the Chinese of the two-sided beads and score it against their human English.
+
+    ``records`` are JSONL bead records (``toolkit.writers.bead_records``). Each
+    Chinese text is translated once (checked and cached, see
+    :func:`translate_texts`). Returns ``toolkit.score.score_alignment``'s
+    ``(records with bleu and chrf, report)``; the report also says which
+    translator ran, how many texts it had, how many came from the cache and
+    what the output checks flagged.
+    """
+    from collections import Counter
+
+    from .score import LOWEST_PAIRS, needs_translation, score_alignment
+
+    texts = list(dict.fromkeys(r["zh"] for r in records if needs_translation(r)))
+    translations, model = [], spec
+    if texts:
+        translations, model = translate_texts(texts, spec, cache_path, use_cache, progress)
+    # An empty output (e.g. --mt none) is no translation, not a translation scoring 0.
+    by_text = {text: t.text or None for text, t in zip(texts, translations)}
+    scored, report = score_alignment(records, by_text, model=model,
+                                     lowest=LOWEST_PAIRS if lowest is None else lowest)
+    flags = Counter(flag for t in translations for flag in t.flags)
+    report["translation"] = {"spec": spec, "texts": len(texts), "cached": sum(t.cached for t in translations),
+                             "flags": dict(sorted(flags.items()))}
+    return scored, report
+
+
+def scoring_translator(spec: str | None) -> str | None:
+    """The translator ``bitext align`` scores with by default: ``spec`` (its ``--mt``) if given and
+    not ``none``; without ``--mt``, the default scoring model if it is installed; else None.
+
+    Never loads a model: an installed model is one whose files are where the registry says.
+    """
+    from .errors import ModelError
+    from .score import DEFAULT_MT
+    from .translate import get_translator
+
+    candidate = spec or DEFAULT_MT
+    try:
+        return candidate if get_translator(candidate).translates else None
+    except ModelError:
+        if spec:  # a translator the user named must work
+            raise
+        return None

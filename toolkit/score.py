@@ -24,8 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from toolkit import __version__
-from toolkit.atomic import atomic_write_text, atomic_writer
+from toolkit.atomic import atomic_write_text
 from toolkit.errors import FormatError, InputError, ToolkitError
+from toolkit.writers import write_records  # noqa: F401  (re-exported: scored records are written with it)
 
 log = logging.getLogger(__name__)
 
@@ -387,13 +388,6 @@ def report_path(jsonl_path: str | Path) -> Path:
     """``out/talk.jsonl`` -> ``out/talk.score.json``."""
     jsonl_path = Path(jsonl_path)
     return jsonl_path.with_name(jsonl_path.stem + REPORT_SUFFIX)
-
-
-def write_records(path: str | Path, records: Sequence[Mapping]) -> None:
-    """Replace a JSONL file with ``records``, one JSON object per line (UTF-8, not escaped)."""
-    with atomic_writer(path) as handle:
-        for record in records:
-            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
 def write_report(path: str | Path, report: Mapping) -> None:

@@ -24,6 +24,7 @@ import hashlib
 import importlib.util
 import json
 import logging
+import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -727,8 +728,14 @@ def read_registry(models_dir: Path) -> dict[str, dict]:
     return models
 
 
+MODELS_DIR_ENV = "BITEXT_MODELS_DIR"
+
+
 def default_models_dir() -> Path:
-    """The project's ``models/`` (where fetch_models.py writes) if it has a registry, else ``./models``."""
+    """Where registry names are looked up: ``$BITEXT_MODELS_DIR`` if set, else the project's
+    ``models/`` (where fetch_models.py writes) if it has a registry, else ``./models``."""
+    if os.environ.get(MODELS_DIR_ENV):
+        return Path(os.environ[MODELS_DIR_ENV]).expanduser()
     return PROJECT_MODELS_DIR if (PROJECT_MODELS_DIR / "registry.json").is_file() else Path("models")
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -182,8 +182,13 @@ def bead_records(alignment: Alignment) -> list[dict]:
 
 def write_jsonl(path: str | Path, alignment: Alignment) -> None:
     """Write one JSON object per bead (UTF-8, not ASCII-escaped); keys in :data:`JSONL_KEYS`."""
+    write_records(path, bead_records(alignment))
+
+
+def write_records(path: str | Path, records: Iterable[Mapping]) -> None:
+    """Replace a JSONL file with ``records``, one JSON object per line (UTF-8, not ASCII-escaped)."""
     with atomic_writer(path) as handle:
-        for record in bead_records(alignment):
+        for record in records:
             handle.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
@@ -250,53 +255,72 @@ def _tuv(lang: str, text: str) -> str:
     return f'      <tuv xml:lang="{_escape_attr(lang)}"><seg>{_escape_text(text)}</seg></tuv>\n'
 
 
-def write_tmx(path: str | Path, alignment: Alignment, zh_lang: str | None = None) -> None:
-    """Write the alignment as a TMX 1.4b memory, one ``<tu>`` per bead.
+# Optional record keys written as TMX props (record key -> prop type), when present and not None:
+# sentence BLEU / chrF from `bitext score` (or a scored `bitext align`).
+TMX_RECORD_PROPS = (("bleu", "x-bleu"), ("chrf", "x-chrf"))
 
-    The Chinese tag is ``zh_lang`` or, by default, :func:`zh_language_tag`; English is
-    ``"en"``. Each tu carries props ``x-origin``, ``x-score``, ``x-bead-type`` and
-    ``x-speaker`` (when known); the header carries the signature as JSON in
-    ``x-signature``. A bead with an empty side gets a tu with just the tuv it has;
-    an ``mt`` bead's English tuv is its ``mt_text``. XML-illegal control characters
-    are dropped and line breaks become spaces.
+
+def write_tmx(path: str | Path, alignment: Alignment, zh_lang: str | None = None) -> None:
+    """Write the alignment as a TMX 1.4b memory, one ``<tu>`` per bead (see :func:`write_tmx_records`).
+
+    The Chinese tag is ``zh_lang`` or, by default, :func:`zh_language_tag`.
     """
-    zh_tag = zh_lang or zh_language_tag(alignment.zh)
-    signature = json.dumps(alignment.signature, sort_keys=True, ensure_ascii=False, default=str)
+    write_tmx_records(path, bead_records(alignment), alignment.signature, zh_lang or zh_language_tag(alignment.zh))
+
+
+def write_tmx_records(path: str | Path, records: Sequence[Mapping], signature: Mapping, zh_lang: str) -> None:
+    """Write bead records (:func:`bead_records`, possibly with extra keys) as a TMX 1.4b memory.
+
+    One ``<tu>`` per record, ``tuid`` its id. Each tu carries props ``x-origin``,
+    ``x-score``, ``x-bead-type``, ``x-speaker`` (when known), ``x-mt-flags``
+    (when any) and those of :data:`TMX_RECORD_PROPS` the record has; the header
+    carries ``signature`` as JSON in ``x-signature``. A bead with an empty side
+    gets a tu with just the tuv it has; an ``mt`` bead's English tuv is its ``mt``
+    text. XML-illegal control characters are dropped and line breaks become spaces.
+    """
+    signature_json = json.dumps(signature, sort_keys=True, ensure_ascii=False, default=str)
     header_attrs = {
         "creationtool": TMX_CREATION_TOOL,
         "creationtoolversion": __version__,
         "segtype": "sentence",
         "o-tmf": TMX_CREATION_TOOL,
         "adminlang": "en",
-        "srclang": zh_tag,
+        "srclang": zh_lang,
         "datatype": "plaintext",
     }
-    records = bead_records(alignment)  # validates indices before anything is written
     with atomic_writer(path) as out:
         out.write('<?xml version="1.0" encoding="UTF-8"?>\n')
         out.write('<!DOCTYPE tmx SYSTEM "tmx14.dtd">\n')
         out.write('<tmx version="1.4">\n')
         attrs = " ".join(f'{key}="{_escape_attr(value)}"' for key, value in header_attrs.items())
         out.write(f"  <header {attrs}>\n")
-        out.write(_prop("x-signature", signature, "    "))
+        out.write(_prop("x-signature", signature_json, "    "))
         out.write("  </header>\n  <body>\n")
-        for bead, record in zip(alignment.beads, records):
+        for record in records:
             out.write(f'    <tu tuid="{record["id"]}">\n')
-            out.write(_prop("x-origin", bead.origin, "      "))
-            out.write(_prop("x-score", f"{bead.score:.{SCORE_DECIMALS}f}", "      "))
-            out.write(_prop("x-bead-type", bead.kind, "      "))
-            if record["speaker"]:
+            out.write(_prop("x-origin", record["origin"], "      "))
+            out.write(_prop("x-score", f"{float(record['score']):.{SCORE_DECIMALS}f}", "      "))
+            out.write(_prop("x-bead-type", record["type"], "      "))
+            if record.get("speaker"):
                 out.write(_prop("x-speaker", record["speaker"], "      "))
-            if bead.mt_flags:
-                out.write(_prop("x-mt-flags", " ".join(bead.mt_flags), "      "))
-            if bead.zh:
-                out.write(_tuv(zh_tag, record["zh"]))
-            if bead.origin == "mt" and bead.mt_text is not None:
-                out.write(_tuv("en", bead.mt_text))
-            elif bead.en:
+            if record.get("mt_flags"):
+                out.write(_prop("x-mt-flags", " ".join(record["mt_flags"]), "      "))
+            for key, prop_type in TMX_RECORD_PROPS:
+                if record.get(key) is not None:
+                    out.write(_prop(prop_type, _number(record[key]), "      "))
+            if record["zh_ids"]:
+                out.write(_tuv(zh_lang, record["zh"]))
+            if record["origin"] == "mt" and record.get("mt") is not None:
+                out.write(_tuv("en", record["mt"]))
+            elif record["en_ids"]:
                 out.write(_tuv("en", record["en"]))
             out.write("    </tu>\n")
         out.write("  </body>\n</tmx>\n")
+
+
+def _number(value) -> str:
+    """A prop value for a number: as written in the record (``12.5``), never ``1.25e+01``."""
+    return f"{value:g}" if isinstance(value, float) and abs(value) < 1e15 else str(value)
 
 
 # Inline elements whose content is native markup (e.g. RTF codes), not text. A <sub>
@@ -495,19 +519,26 @@ def output_paths(out_dir: str | Path, name: str) -> dict[str, Path]:
     return {key: out_dir / f"{name}{suffix}" for key, suffix in suffixes.items()}
 
 
-def write_alignment(out_dir: str | Path, alignment: Alignment) -> list[Path]:
+def write_alignment(out_dir: str | Path, alignment: Alignment,
+                    records: Sequence[Mapping] | None = None) -> list[Path]:
     """Write every format for ``alignment`` into ``out_dir`` (created if needed).
 
+    ``records`` replaces :func:`bead_records` in the JSONL and TMX: the same
+    records with keys added, e.g. the ``bleu`` and ``chrf`` of a scored run.
     Returns the paths in this order: ``.align``, ``.zh.txt``, ``.en.txt``,
     ``.jsonl``, ``.tmx``, ``.signature.json``. Each file is replaced atomically,
     but the set is not: a failure part-way leaves earlier files new and later ones old.
     """
     paths = output_paths(out_dir, alignment.name)
-    bead_records(alignment)  # fail on beads that do not fit the documents before writing any file
+    own = bead_records(alignment)  # fail on beads that do not fit the documents before writing any file
+    if records is None:
+        records = own
+    elif [r["id"] for r in records] != [r["id"] for r in own]:
+        raise ValueError(f"{len(records)} records given for the {len(own)} beads of {alignment.name}")
     write_align(paths["align"], alignment.beads)
     write_sentences(paths["zh"], alignment.zh)
     write_sentences(paths["en"], alignment.en)
-    write_jsonl(paths["jsonl"], alignment)
-    write_tmx(paths["tmx"], alignment)
+    write_records(paths["jsonl"], records)
+    write_tmx_records(paths["tmx"], records, alignment.signature, zh_language_tag(alignment.zh))
     write_signature(paths["signature"], alignment.signature)
     return list(paths.values())
