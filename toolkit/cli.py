@@ -356,7 +356,7 @@ _FILTERS = TrainingFilters()
 
 @app.command()
 def export(
-    out_dirs: list[Path] = typer.Argument(..., metavar="OUT_DIR...", help="Output folder(s) of `bitext align`; several only for jsonl/tsv."),
+    out_dirs: list[Path] = typer.Argument(..., metavar="OUT_DIR...", help="Output folder(s) of `bitext align`, or a .tmx memory back from a CAT tool; several only for jsonl/tsv."),
     to: str = typer.Option(..., "--to", help=f"Format: {', '.join(FORMATS)}."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Output file [default: OUT_DIR/export/NAME.train.jsonl, .tsv, .tmx, .html or .md]."),
     layout: str = typer.Option(LAYOUTS[0], "--layout", help=f"html/md: {', '.join(LAYOUTS)}."),
