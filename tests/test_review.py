@@ -410,13 +410,6 @@ def run(*args: str):
     return runner.invoke(app, ["review", *args])
 
 
-def test_cli_without_options_points_to_line_mode(folder):
-    result = run(str(folder))
-    assert result.exit_code == 0
-    assert "not available yet" in result.stdout and "--list" in result.stdout
-    assert not (folder / "doc.review.journal").exists()
-
-
 def test_cli_list_filters(folder):
     result = run(str(folder), "--list", "--below", "0.5")
     assert result.exit_code == 0, result.output
@@ -516,3 +509,101 @@ def test_cli_move_set_zh_and_no_counterpart(folder):
     assert "no-counterpart" not in result.stdout  # bead 4 was confirmed, then the move made it an edit
     result = run(str(folder), "--move", "5", "en", "sideways")
     assert result.exit_code == 1 and "unknown direction" in result.stderr
+
+
+# ---------------------------------------------------------------------------
+# re-translation and the saved cursor (shared by the line mode and the UI)
+
+
+class EchoTranslator:
+    """The Translator interface as review uses it: translate_checked calls translate / batches / describe."""
+
+    name = "echo"
+    translates = True
+    RETRY_SETTINGS: dict = {}
+
+    def __init__(self, output: str = "An interview, as the editor says."):
+        self.output, self.calls = output, 0
+
+    def describe(self) -> str:
+        return "echo:test"
+
+    def settings(self) -> dict:
+        return {}
+
+    def batches(self, texts):
+        return [list(range(len(texts)))]
+
+    def translate(self, texts):
+        self.calls += 1
+        return [self.output for _ in texts]
+
+    retranslate = translate
+
+
+def test_retranslate_replaces_the_machine_english_and_replays(folder):
+    session = open_session(folder)
+    session.set_en(1, "A person's translation.")
+    assert session.retranslate(1, EchoTranslator())
+    bead = session.beads[0]
+    assert (bead.translation, bead.mt_text, bead.mt_model) == ("An interview, as the editor says.",) * 2 + ("echo:test",)
+    assert (bead.origin, bead.review, bead.reviewed_at) == ("mt", "pending", None)  # a machine's work: pending again
+    assert session.status().machine_translated == 1
+    entry = journal_lines(folder)[-1]
+    assert (entry["op"], entry["source"], entry["model"], entry["flags"]) == ("retranslate", ZH[0], "echo:test", [])
+    assert ReviewSession.open(folder).beads == session.beads  # replay needs no model
+    assert not session.retranslate(1, EchoTranslator())  # same output: nothing journaled
+    session.undo()
+    assert session.beads[0].translation == "A person's translation."
+
+
+def test_retranslate_keeps_the_checks_flags(folder):
+    session = open_session(folder)
+    session.retranslate(1, EchoTranslator("编者按"))  # Chinese left in the output
+    assert "cjk" in session.beads[0].mt_flags
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda s: s.retranslate(2, EchoTranslator()), "only a bead with Chinese and no English original"),
+    (lambda s: s.retranslate(4, EchoTranslator()), "only a bead with Chinese and no English original"),
+    (lambda s: s.retranslate(9, EchoTranslator()), "bead 9 does not exist"),
+    (lambda s: s.retranslate(1, EchoTranslator("  ")), "gave no English"),
+    (lambda s: s.do({"op": "retranslate", "bead": 1, "source": "别的中文", "text": "x"}), "not the text that was translated"),
+])
+def test_retranslate_refusals(folder, call, message):
+    session = open_session(folder)
+    with pytest.raises(ReviewError, match=message):
+        call(session)
+    assert not (folder / "doc.review.journal").exists()
+
+
+def test_retranslate_with_none_is_refused(folder):
+    from toolkit.translate import NoTranslator
+
+    with pytest.raises(ReviewError, match="does not translate"):
+        open_session(folder).retranslate(1, NoTranslator())
+
+
+def test_saved_cursor_and_resume(folder):
+    session = open_session(folder)
+    assert session.saved_cursor() is None and session.resume_at() == 1
+    session.approve(1, 2)
+    assert session.resume_at() == 3  # the first pending bead
+    session.save_cursor(5)
+    assert ReviewSession.open(folder).resume_at() == 5
+    session.merge_next(4)  # only 4 beads now: a saved 5 is clamped
+    assert ReviewSession.open(folder).saved_cursor() == 4
+    (folder / "doc.review.cursor").write_text("not json")
+    assert ReviewSession.open(folder).saved_cursor() is None  # a damaged position is no reason to refuse the review
+
+
+def test_needs_export(folder):
+    session = open_session(folder)
+    assert not session.needs_export()
+    session.merge_next(1)
+    assert session.needs_export()
+    original = (folder / "doc.align").read_bytes()
+    session.export()
+    assert not session.needs_export() and not ReviewSession.open(folder).needs_export()
+    (folder / "doc.align").write_bytes(original)  # as if the export was cut short after its journal entry
+    assert ReviewSession.open(folder).needs_export()

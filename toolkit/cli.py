@@ -434,7 +434,7 @@ def export(
 
 
 # ---------------------------------------------------------------------------
-# review: line mode over toolkit.review (the full-screen UI comes later).
+# review: the full-screen UI (toolkit.review_ui, Textual) or the line mode, both over toolkit.review.
 
 
 @app.command()
@@ -455,14 +455,20 @@ def review(
     move: Optional[tuple[int, str, str]] = typer.Option(None, "--move", help="Move a sentence of bead N across its boundary: N SIDE (zh/en) DIRECTION (prev: its first sentence; next: its last)."),
     undo: bool = typer.Option(False, "--undo", help="Undo the last change."),
     redo: bool = typer.Option(False, "--redo", help="Redo the last undone change."),
+    retranslate: Optional[list[str]] = typer.Option(None, "--retranslate", help="Machine-translate again the beads N or A-B that have Chinese and no English original (repeatable; in a range, the others are skipped)."),
+    mt: Optional[str] = typer.Option(None, "--mt", help="Translator for re-translation (the UI's r key, --retranslate): a registry name (qwen1.5b), seq2seq[:MODEL], llm:MODEL or a path [default: the one the alignment was translated with]."),
+    mt_cache: Optional[Path] = typer.Option(None, "--mt-cache", help="Translation cache (SQLite) [default: $XDG_CACHE_HOME/bitext/translations.sqlite]."),
     export_files: Optional[bool] = typer.Option(None, "--export/--no-export", help="Rewrite .align, .jsonl, .tmx and the sentence files from the review [default: after a change]."),
 ) -> None:
-    """Review an alignment: approve, edit, merge, split, move; every change is journaled in NAME.review.journal.
+    """Review an alignment in a full-screen UI, or in line mode with the options below.
 
+    Without a line-mode option, opens the full-screen review (press ? for its keys). Every change is journaled
+    at once in NAME.review.journal, and the review reopens where it stopped.
     Bead numbers are the JSONL ids as shown by --list. Several changes in one call are all made or none;
     they apply in this order: --set-zh, --set-en, --no-counterpart, --approve, then one of --split, --merge, --move.
+    --retranslate, --undo and --redo go alone.
     """
-    from .review import ReviewSession, format_rows, parse_range
+    from .review import ReviewSession, format_rows, parse_range, recorded_mt_spec
 
     ops: list[dict] = []
     try:
@@ -489,13 +495,18 @@ def review(
         if history and (ops or len(history) > 1):
             raise ToolkitError("--undo and --redo cannot be combined with other changes", "give one per call")
         ops += history
+        ranges = [parse_range(text) for text in retranslate or ()]
+        if ranges and ops:
+            raise ToolkitError("--retranslate cannot be combined with other changes", "give it a call of its own")
         session = ReviewSession.open(out_dir, name=name)
-        if not ops and not list_beads and export_files is None:
-            typer.echo("The full-screen review is not available yet; use the line mode, e.g.:")
-            typer.echo(f"  bitext review {shlex.quote(str(out_dir))} --list [--below 0.5] [--mt-only] [--unreviewed]")
-            typer.echo("  (see bitext review --help for --approve, --set-en, --merge, --split, --undo ...)")
+        spec = mt or recorded_mt_spec(session.signature)
+        if not ops and not ranges and not list_beads and export_files is None:
+            _review_ui(session, spec, mt_cache)
+            return
         for warning in session.warnings:
             typer.echo(f"Warning: {warning}", err=True)
+        if ranges:
+            ops = _retranslation_ops(session, ranges, spec, mt_cache)
         changed = session.do_all(ops) if ops else 0
         written = session.export() if (export_files if export_files is not None else changed > 0) else []
     except ToolkitError as error:
@@ -506,6 +517,56 @@ def review(
         typer.echo(f"{changed} of {len(ops)} changes made (the rest changed nothing)" if changed < len(ops)
                    else f"{changed} change{'s' if changed != 1 else ''} made")
     typer.echo(session.status().format() + (f"; exported {len(written)} files" if written else ""))
+
+
+def _translator_for(spec: Optional[str]):
+    from .translate import get_translator
+
+    if not spec:
+        raise ToolkitError("no translator: the alignment was not machine-translated",
+                           "choose one with --mt, e.g. --mt qwen1.5b")
+    return get_translator(spec)
+
+
+def _retranslation_ops(session, ranges: list[tuple[int, int]], spec: Optional[str], cache: Optional[Path]) -> list[dict]:
+    """The retranslate operations for --retranslate N / A-B (one translator run for all of them)."""
+    import contextlib
+
+    from .review import ReviewError
+
+    numbers: list[int] = []
+    for first, last in ranges:
+        if first == last:
+            numbers.append(first)  # a single bead that cannot be translated is an error, said by the session
+            continue
+        if last < first:
+            raise ReviewError(f"bead range {first}-{last} runs backwards", "give the lower number first, e.g. 12-40")
+        if last > len(session.beads):
+            raise ReviewError(f"bead {last} does not exist (the alignment has {len(session.beads)} beads)",
+                              f"bead numbers run from 1 to {len(session.beads)}, as shown by --list")
+        numbers += [n for n in range(first, last + 1) if session.beads[n - 1].translatable]
+    numbers = list(dict.fromkeys(numbers))
+    if not numbers:
+        raise ToolkitError("no bead in the range has Chinese without an English original", "see bitext review --list --mt-only")
+    translator = _translator_for(spec)
+    with contextlib.ExitStack() as stack:
+        store = None
+        if translator.translates:
+            from .mtcache import TranslationCache, default_cache_path
+
+            store = stack.enter_context(TranslationCache(cache or default_cache_path()))
+        return session.retranslation_ops(numbers, translator, store)
+
+
+def _review_ui(session, spec: Optional[str], cache: Optional[Path]) -> None:
+    try:
+        from .review_ui import run_review
+    except ImportError as exc:
+        raise ToolkitError(f"the full-screen review needs Textual ({exc})",
+                           "pip install textual, or use the line mode: bitext review OUT_DIR --list") from exc
+    factory = (lambda: _translator_for(spec)) if spec else None
+    app = run_review(session, factory, spec, cache)
+    typer.echo(session.status().format() + (f"; exported {len(app.exported)} files" if app.exported else ""))
 
 
 def main() -> None:

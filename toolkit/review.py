@@ -19,12 +19,18 @@ changed by the reviewer), ``no-counterpart`` (a one-sided bead confirmed).
 Every reviewed bead has origin ``human`` and a ``reviewed_at`` UTC timestamp.
 A bead with no English original keeps its English in ``translation``: the
 machine's output until a reviewer edits it (``mt_text`` keeps the machine's
-output as produced).
+output as produced). Re-translating such a bead is an operation too: the
+journal keeps the model's output, so replay never needs the model.
+
+Where the reviewer stopped (the current bead of the full-screen UI) is kept
+apart from the journal in ``NAME.review.cursor``, a small JSON file replaced
+atomically: moving around is not a change to the alignment.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import re
 import tempfile
@@ -45,12 +51,14 @@ log = logging.getLogger(__name__)
 
 # Not ".jsonl": `bitext score` and `bitext export` take the folder's one *.jsonl file as the beads.
 JOURNAL_SUFFIX = ".review.journal"
+CURSOR_SUFFIX = ".review.cursor"
 JOURNAL_FORMAT = "bitext-review"
 JOURNAL_VERSION = 1
 REVIEW_STATES = ("pending", "approved", "edited", "no-counterpart")
 SIDES = ("zh", "en")
 DIRECTIONS = ("prev", "next")
 IDENTITY_FILES = ("align", "zh", "en")  # what identifies an alignment: beads and the sentences they index
+LOW_SCORE = 0.5  # what the review UI's "low score" filter means
 # A pairing made by a person is taken as certain; a one-sided bead scores 0 as the aligner's do.
 HUMAN_PAIR_SCORE = 1.0
 
@@ -77,6 +85,7 @@ class ReviewBead:
     mt_text: str | None = None
     mt_flags: tuple[str, ...] = ()
     translation: str | None = None  # English for Chinese with no English original
+    mt_model: str | None = None  # the translator that made mt_text, when a review re-translated it
 
     def __post_init__(self) -> None:
         if not self.zh and not self.en:
@@ -100,6 +109,11 @@ class ReviewBead:
     @property
     def export_origin(self) -> str:
         return self.origin if self.review == "pending" else "human"
+
+    @property
+    def translatable(self) -> bool:
+        """Chinese with no English original: what machine translation fills (and may re-translate)."""
+        return bool(self.zh) and not self.en
 
 
 @dataclass(frozen=True)
@@ -299,6 +313,26 @@ def _no_counterpart(op: dict, beads: Sequence[ReviewBead], at: str) -> Change:
     return Change(n - 1, (bead,), (new,))
 
 
+def _retranslate(op: dict, beads: Sequence[ReviewBead], at: str) -> Change:
+    """A new machine translation of a bead's Chinese; it is pending again until a person approves it."""
+    n = _number(op, "bead", beads)
+    bead = beads[n - 1]
+    if not bead.translatable:
+        raise ReviewError(f"bead {n} is {bead.kind}; only a bead with Chinese and no English original is "
+                          "machine-translated", "edit its English with set-en instead")
+    if op.get("source") != bead.zh_text:
+        raise ReviewError(f"bead {n}'s Chinese is not the text that was translated",
+                          "translate the bead again")
+    text, flags, model = op.get("text"), op.get("flags", []), op.get("model")
+    if not isinstance(text, str) or not text.strip():
+        raise ReviewError(f"the translator gave no English for bead {n}", "try another model with --mt")
+    if not isinstance(flags, list) or not all(isinstance(f, str) for f in flags):
+        raise ReviewError(f"bad translation flags {flags!r}", "flags are a list of names")
+    new = replace(bead, origin="mt", review="pending", reviewed_at=None, mt_text=text, mt_flags=tuple(flags),
+                  translation=text, mt_model=model if isinstance(model, str) else None, score=0.0)
+    return Change(n - 1, (bead,), (new,))
+
+
 OPERATIONS: dict[str, Callable[[dict, Sequence[ReviewBead], str], Change]] = {
     "approve": _approve,
     "set_en": _set_side("en"),
@@ -308,6 +342,7 @@ OPERATIONS: dict[str, Callable[[dict, Sequence[ReviewBead], str], Change]] = {
     "split": _split,
     "move": _move,
     "no_counterpart": _no_counterpart,
+    "retranslate": _retranslate,
 }
 HISTORY_OPS = ("undo", "redo")
 
@@ -319,6 +354,31 @@ def parse_range(text: str) -> tuple[int, int]:
         raise ReviewError(f"not a bead range: {text!r}", "write N or A-B, e.g. 12-40")
     first = int(match.group(1))
     return first, int(match.group(2)) if match.group(2) else first
+
+
+def recorded_mt_spec(signature: dict) -> str | None:
+    """The ``--mt`` an alignment was translated with, from its signature; None if it used none.
+
+    The command line's ``--mt`` value comes first (it is what the user typed:
+    a registry name such as ``qwen1.5b`` stays one); otherwise the recorded
+    model's description up to its settings, e.g. ``seq2seq:Helsinki-NLP/opus-mt-zh-en``.
+    """
+    import shlex
+
+    try:
+        words = shlex.split(str(signature.get("command") or ""))
+    except ValueError:
+        words = []
+    for i, word in enumerate(words):
+        if word == "--mt" and i + 1 < len(words):
+            return words[i + 1] if words[i + 1] != "none" else None
+        if word.startswith("--mt="):
+            return word[len("--mt="):] if word != "--mt=none" else None
+    described = signature.get("mt")
+    if isinstance(described, str) and described.strip():
+        spec = described.split(" (", 1)[0].strip()
+        return spec if spec and not spec.startswith("none") else None
+    return None
 
 
 # ---------------------------------------------------------------------------
@@ -390,7 +450,7 @@ def beads_from_records(zh_texts: Sequence[str], en_texts: Sequence[str], records
                                     review=record.get("review") or ("approved" if origin == "human" else "pending"),
                                     reviewed_at=record.get("reviewed_at"), mt_text=mt_text,
                                     mt_flags=tuple(record.get("mt_flags") or ()),
-                                    translation=None if en else translation))
+                                    translation=None if en else translation, mt_model=record.get("mt_model")))
         except (KeyError, TypeError, ValueError) as exc:
             raise FormatError(f"{where}, bead {number} cannot be reviewed: {exc}",
                               "review needs a complete alignment as written by bitext align") from exc
@@ -422,7 +482,7 @@ def _header_records(beads: Sequence[ReviewBead]) -> tuple[list[str], list[str], 
                         "en_ids": list(range(len(en_texts), len(en_texts) + len(bead.en))),
                         "score": bead.score, "origin": bead.origin, "review": bead.review,
                         "reviewed_at": bead.reviewed_at, "mt": bead.mt_text, "mt_flags": list(bead.mt_flags),
-                        "translation": bead.translation, "speaker": speaker,
+                        "translation": bead.translation, "mt_model": bead.mt_model, "speaker": speaker,
                         "kind": kinds.pop() if len(kinds) == 1 else "sentence"})
         zh_texts += [s.text for s in bead.zh]
         en_texts += [s.text for s in bead.en]
@@ -617,6 +677,72 @@ class ReviewSession:
     def redo(self) -> bool:
         return self.do({"op": "redo"})
 
+    # -- machine translation -------------------------------------------------
+
+    def retranslation_ops(self, numbers: Sequence[int], translator, cache=None) -> list[dict]:
+        """Translate the Chinese of beads ``numbers`` afresh; returns the ``retranslate`` operations (not done yet).
+
+        ``translator`` is a :class:`toolkit.translate.Translator`; ``cache`` an
+        open :class:`toolkit.mtcache.TranslationCache` or None. The outputs go
+        through :func:`toolkit.translate.translate_checked` (checks, one retry,
+        cache), so a translation the checks flag keeps its flags. Raises
+        ReviewError for a bead that has an English original or a translator
+        that gives no English; nothing is journaled here.
+        """
+        from .translate import translate_checked
+
+        if not getattr(translator, "translates", True):
+            raise ReviewError(f"the translator {translator.describe()} does not translate",
+                              "choose a model with --mt, e.g. --mt qwen1.5b")
+        sources = []
+        for n in numbers:
+            bead = self.beads[_number({"bead": n}, "bead", self.beads) - 1]
+            if not bead.translatable:
+                raise ReviewError(f"bead {n} is {bead.kind}; only a bead with Chinese and no English original is "
+                                  "machine-translated", "edit its English with set-en instead")
+            sources.append(bead.zh_text)
+        translations = translate_checked(translator, sources, cache=cache)
+        model = translator.describe()
+        ops = []
+        for n, source, found in zip(numbers, sources, translations):
+            if not found.text.strip():
+                raise ReviewError(f"{model} gave no English for bead {n}", "try another model with --mt")
+            ops.append({"op": "retranslate", "bead": n, "source": source, "text": found.text,
+                        "flags": list(found.flags), "model": model})
+        return ops
+
+    def retranslate(self, n: int, translator, cache=None) -> bool:
+        """Machine-translate bead ``n``'s Chinese again (see :meth:`retranslation_ops`); False if nothing changed."""
+        return self.do_all(self.retranslation_ops([n], translator, cache)) > 0
+
+    # -- where the reviewer is -----------------------------------------------
+
+    @property
+    def cursor_path(self) -> Path:
+        return self.out_dir / f"{self.name}{CURSOR_SUFFIX}"
+
+    def saved_cursor(self) -> int | None:
+        """The bead the reviewer was on when the UI last saved it (clamped to the beads), or None."""
+        try:
+            value = json.loads(self.cursor_path.read_text(encoding="utf-8")).get("bead")
+        except (OSError, ValueError, AttributeError):
+            return None  # no position yet, or an unreadable one: start from the top, lose nothing
+        if not isinstance(value, int) or isinstance(value, bool) or not self.beads:
+            return None
+        return min(max(value, 1), len(self.beads))
+
+    def save_cursor(self, n: int) -> None:
+        """Remember bead ``n`` as where the reviewer is (written atomically; not a journal entry)."""
+        _io(lambda: atomic_write_text(self.cursor_path, json.dumps({"bead": int(n), "at": self.clock()}) + "\n"),
+            self.out_dir)
+
+    def resume_at(self) -> int:
+        """Where a review opens: the saved cursor, else the first pending bead, else bead 1."""
+        saved = self.saved_cursor()
+        if saved is not None:
+            return saved
+        return next((i for i, b in enumerate(self.beads, start=1) if b.review == "pending"), 1)
+
     # -- reading -------------------------------------------------------------
 
     def status(self) -> ReviewStatus:
@@ -659,10 +785,26 @@ class ReviewSession:
             "journal": self.journal_path.name, "operations": status.operations,
             "approved": status.approved, "edited": status.edited, "no_counterpart": status.no_counterpart,
             "pending": status.pending, "sentences": {"zh": len(zh), "en": len(en)}}}
+        models = sorted({b.mt_model for b in self.beads if b.mt_model})
+        if models:
+            signature["review"]["retranslated_with"] = models
         return Alignment(self.name, Document(self.name, "zh", tuple(zh), self.zh_script),
                          Document(self.name, "en", tuple(en)), tuple(beads), signature)
 
     # -- export --------------------------------------------------------------
+
+    def needs_export(self) -> bool:
+        """True when the journal holds changes the folder's files do not show yet.
+
+        That is, the journal's last entry is a change, or an export whose files
+        were not all written (a crash part-way through it).
+        """
+        if self.journal is None or not self.journal.entries:
+            return False
+        last = self.journal.entries[-1]
+        if last.get("op") != "export":
+            return True
+        return file_identity(self.paths) != last.get("identity")
 
     def export(self) -> list[Path]:
         """Rewrite the folder's files from the current state, each atomically; returns their paths.
@@ -689,11 +831,11 @@ class ReviewSession:
         return paths
 
     def _write_jsonl(self, alignment: Alignment) -> None:
-        import json
-
         with atomic_writer(self.paths["jsonl"]) as handle:
             for record, bead in zip(bead_records(alignment), self.beads):
                 record.update(review=bead.review, reviewed_at=bead.reviewed_at, translation=bead.translation)
+                if bead.mt_model:
+                    record["mt_model"] = bead.mt_model
                 handle.write(json.dumps(record, ensure_ascii=False) + "\n")
 
     def _write_tmx(self) -> None:
