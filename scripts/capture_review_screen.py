@@ -1,6 +1,6 @@
 """Capture the full-screen review (``bitext review``) on a real aligned result, headless.
 
-    python scripts/capture_review_screen.py [FOLDER] [--bead N] [--out docs/review-screen]
+    python scripts/capture_review_screen.py [FOLDER] [--bead N] [--out bench_out/review-screen]
 
 Runs the Textual UI with a virtual terminal of 120 x 34 cells on a *copy* of
 FOLDER (default: the Karpathy edition, aligned/004_*), moves to bead N (default:
@@ -94,7 +94,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("folder", nargs="?", type=Path, default=next((ROOT / "aligned").glob("004_*"), None))
     parser.add_argument("--bead", type=int, default=None, help="bead to show [default: the lowest-scoring pair]")
-    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "review-screen")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench_out" / "review-screen")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bitext-capture-") as work:
         folder = complete_result(args.folder.resolve(), Path(work))
