@@ -17,7 +17,7 @@ results and can write them as JSON. The translation cache is a throwaway file
 (or none with ``--no-cache``), so every sentence is really translated.
 
     python scripts/bench_mt.py [--models qwen1.5b,qwen0.5b] [--n 500] [--csv PATH]
-                               [--batch-size N] [--dtype float32|bfloat16]
+                               [--batch-size N] [--dtype float32|bfloat16] [--engine continuous|padded]
                                [--no-cache] [--no-gguf-cache] [--json FILE]
 
 Times are wall-clock: other work on the machine inflates them (the child records
@@ -71,6 +71,11 @@ def run_child(spec: str, args: argparse.Namespace) -> dict:
             translator.batch_size = args.batch_size
         if args.dtype:
             translator.dtype = args.dtype
+        if args.engine:
+            translator.engine = args.engine
+            if not args.batch_size:  # the engine's own default batch
+                translator.batch_size = (translator.CONTINUOUS_BATCH if args.engine == "continuous"
+                                         else translator.PADDED_BATCH)
         if args.no_gguf_cache:
             translator.gguf_cache = False
         start = time.perf_counter()
@@ -106,6 +111,7 @@ def run_child(spec: str, args: argparse.Namespace) -> dict:
         "translator": translator.describe(),
         "loaded_from_cache": getattr(translator, "loaded_from", None) is not None,
         "batch_size": translator.batch_size,
+        "engine": getattr(translator, "engine", None),
         "sentences": len(sources),
         "load_s": round(load_s, 2),
         "generate_s": round(generate_s, 2),
@@ -133,7 +139,7 @@ def format_result(result: dict) -> str:
         f"{result['model']}: {result['translator']}",
         f"  load          {result['load_s']:.1f} s ({'cached conversion' if result['loaded_from_cache'] else 'from the model file'})",
         f"  generation    {result['generate_s']:.1f} s for {result['sentences']} sentences "
-        f"= {result['sentences_per_s']:.2f} sentences/s (batch size {result['batch_size']}, "
+        f"= {result['sentences_per_s']:.2f} sentences/s (engine {result.get('engine')}, batch size {result['batch_size']}, "
         f"CPU {result['generate_cpu_s']:.0f} s, load average {result['load_average']})",
         f"  BLEU          {result['bleu']:.2f}  {result['bleu_signature']}",
         f"  chrF          {result['chrf']:.2f}  {result['chrf_signature']}",
@@ -150,6 +156,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--batch-size", type=int, default=None, help="default: the translator's own")
     parser.add_argument("--dtype", choices=("float32", "bfloat16"), default=None,
                         help="LLM weights (default: the translator's own)")
+    parser.add_argument("--engine", choices=("continuous", "padded"), default=None,
+                        help="LLM decoding engine (default: the translator's own)")
     parser.add_argument("--no-cache", action="store_true", help="no translation cache at all "
                         "(default: a throwaway one, so every sentence is translated either way)")
     parser.add_argument("--no-gguf-cache", action="store_true",
