@@ -14,7 +14,7 @@ from toolkit.evaluate import score_alignments, score_paths
 from toolkit.journal import Journal, JournalError
 from toolkit.records import Alignment, Bead, Document, Segment
 from toolkit.review import ReviewError, ReviewSession, format_rows, parse_range
-from toolkit.writers import read_align, read_jsonl, read_signature, read_tmx, write_alignment
+from toolkit.writers import read_align, read_jsonl, read_signature, read_tmx, write_alignment, write_records
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 runner = CliRunner()
@@ -323,6 +323,34 @@ def test_journal_create_refuses_to_overwrite(tmp_path):
 
 # ---------------------------------------------------------------------------
 # export
+
+
+def _score_folder(folder: Path, bleu: dict[int, float]) -> None:
+    """Add bleu/chrf to the folder's JSONL as `bitext score` does (None where a bead has no score)."""
+    records = [{**r, "bleu": bleu.get(r["id"]), "chrf": None if r["id"] not in bleu else bleu[r["id"]] + 10}
+               for r in read_jsonl(folder / "doc.jsonl")]
+    write_records(folder / "doc.jsonl", records)
+
+
+def test_export_keeps_the_scores_of_unchanged_pairs(folder):
+    _score_folder(folder, {2: 31.5, 3: 12.0, 5: 50.0})
+    session = open_session(folder)
+    session.approve(2)                        # same texts: its scores still hold
+    session.set_en(5, "Let's start. Right away.")  # new English: its old scores do not
+    session.export()
+    records = read_jsonl(folder / "doc.jsonl")
+    assert [(r["bleu"], r["chrf"]) for r in records] == [(None, None), (31.5, 41.5), (12.0, 22.0), (None, None),
+                                                          (None, None)]
+    units = read_tmx(folder / "doc.tmx")
+    assert (units[1][2]["x-bleu"], units[1][2]["x-chrf"], units[1][2]["x-review"]) == ("31.5", "41.5", "approved")
+    assert "x-bleu" not in units[4][2] and units[4][2]["x-review"] == "edited"
+
+
+def test_export_of_an_unscored_folder_adds_no_scores(folder):
+    session = open_session(folder)
+    session.approve(2)
+    session.export()
+    assert all("bleu" not in r and "chrf" not in r for r in read_jsonl(folder / "doc.jsonl"))
 
 
 def test_export_rewrites_every_format(folder):

@@ -40,10 +40,11 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .atomic import atomic_write_text, atomic_writer
+from .atomic import atomic_write_text
 from .errors import FormatError, InputError, ToolkitError
 from .journal import Journal, JournalError
 from .records import Alignment, Bead, Document, Segment
+from .score import SCORE_KEYS
 from .writers import (bead_records, output_paths, read_align, read_jsonl, read_signature, write_align,
                       write_alignment, write_sentences)
 
@@ -812,55 +813,41 @@ class ReviewSession:
         ``.align`` and the sentence files are renumbered; the JSONL gains
         ``review``, ``reviewed_at`` and ``translation``; each TMX ``tu`` of a
         reviewed bead gets ``changedate`` and an ``x-review`` prop, and the
-        English of a bead without an original is its translation.
+        English of a bead without an original is its translation. If the folder
+        was scored (``bitext score``, or a scored ``bitext align``), a pair whose
+        texts the review left as they were keeps its ``bleu``/``chrf``; a changed
+        one gets None until it is scored again.
         """
         at = self.clock()
         alignment = self.alignment()
         alignment.signature["review"]["exported"] = at
-        # write_tmx writes an English tuv from mt_text for origin "mt" beads: give it the translation.
-        for_writer = replace(alignment, beads=tuple(
-            replace(b, origin="mt", mt_text=r.translation) if r.translation else b
-            for b, r in zip(alignment.beads, self.beads)))
+        records = self._records(alignment)
         if self.journal is not None:
             # Journaled first: a crash part-way through the export leaves files the journal recognises.
-            expected = _io(lambda: _identity_of(for_writer), self.out_dir)
+            expected = _io(lambda: _identity_of(alignment), self.out_dir)
             _io(lambda: self.journal.append({"op": "export", "identity": expected, "at": at}), self.out_dir)
-        paths = _io(lambda: write_alignment(self.out_dir, for_writer), self.out_dir)
-        _io(lambda: self._write_jsonl(alignment), self.out_dir)
-        _io(lambda: self._write_tmx(), self.out_dir)
-        return paths
+        return _io(lambda: write_alignment(self.out_dir, alignment, records), self.out_dir)
 
-    def _write_jsonl(self, alignment: Alignment) -> None:
-        with atomic_writer(self.paths["jsonl"]) as handle:
-            for record, bead in zip(bead_records(alignment), self.beads):
-                record.update(review=bead.review, reviewed_at=bead.reviewed_at, translation=bead.translation)
-                if bead.mt_model:
-                    record["mt_model"] = bead.mt_model
-                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-
-    def _write_tmx(self) -> None:
-        path = self.paths["tmx"]
-        text = path.read_text(encoding="utf-8")
-
-        def mark(match: re.Match) -> str:
-            bead = self.beads[int(match.group(1)) - 1]
-            indent = match.group(2)
-            if bead.review == "pending":
-                return f'<tu tuid="{match.group(1)}">\n{indent}<prop type="x-origin">{bead.origin}</prop>\n'
-            changed = bead.reviewed_at.replace("-", "").replace(":", "") if bead.reviewed_at else ""
-            date = f' changedate="{changed}"' if re.fullmatch(r"\d{8}T\d{6}Z", changed) else ""
-            return (f'<tu tuid="{match.group(1)}"{date}>\n{indent}<prop type="x-origin">human</prop>\n'
-                    f'{indent}<prop type="x-review">{bead.review}</prop>\n')
-
-        marked, count = _TU_HEAD.subn(mark, text)
-        if count != len(self.beads):
-            raise ToolkitError(f"{path.name} has {count} translation units for {len(self.beads)} beads",
-                               "this is a bug in the review export; please report it")
-        atomic_write_text(path, marked)
+    def _records(self, alignment: Alignment) -> list[dict]:
+        """The JSONL records of ``alignment`` with the review's fields and any scores still valid."""
+        scores = _io(lambda: _pair_scores(self.paths["jsonl"]), self.out_dir)
+        records = bead_records(alignment)
+        for record, bead in zip(records, self.beads):
+            record.update(review=bead.review, reviewed_at=bead.reviewed_at, translation=bead.translation)
+            if bead.mt_model:
+                record["mt_model"] = bead.mt_model
+            if scores is not None:
+                record.update(dict(zip(SCORE_KEYS, scores.get((record["zh"], record["en"]), (None, None)))))
+        return records
 
 
-# write_tmx escapes "<" in text, so this can only match its own tu openings.
-_TU_HEAD = re.compile(r'<tu tuid="(\d+)">\n([ \t]*)<prop type="x-origin">[^<]*</prop>\n')
+def _pair_scores(jsonl: Path) -> dict[tuple[str, str], tuple] | None:
+    """(zh, en) -> (bleu, chrf) of the scored pairs in ``jsonl``; None if the file was never scored."""
+    records = read_jsonl(jsonl)
+    if not any(key in record for record in records for key in SCORE_KEYS):
+        return None
+    return {(r["zh"], r["en"]): tuple(r.get(key) for key in SCORE_KEYS)
+            for r in records if all(r.get(key) is not None for key in SCORE_KEYS)}
 
 
 def _identity_of(alignment: Alignment) -> dict[str, str]:

@@ -256,8 +256,10 @@ def _tuv(lang: str, text: str) -> str:
 
 
 # Optional record keys written as TMX props (record key -> prop type), when present and not None:
-# sentence BLEU / chrF from `bitext score` (or a scored `bitext align`).
-TMX_RECORD_PROPS = (("bleu", "x-bleu"), ("chrf", "x-chrf"))
+# sentence BLEU / chrF from `bitext score` (or a scored `bitext align`), a review's verdict.
+TMX_RECORD_PROPS = (("bleu", "x-bleu"), ("chrf", "x-chrf"), ("review", "x-review"))
+TMX_UNREVIEWED = "pending"  # a review state that is not written (the unit was not reviewed)
+_REVIEW_TIME = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})Z")
 
 
 def write_tmx(path: str | Path, alignment: Alignment, zh_lang: str | None = None) -> None:
@@ -271,12 +273,15 @@ def write_tmx(path: str | Path, alignment: Alignment, zh_lang: str | None = None
 def write_tmx_records(path: str | Path, records: Sequence[Mapping], signature: Mapping, zh_lang: str) -> None:
     """Write bead records (:func:`bead_records`, possibly with extra keys) as a TMX 1.4b memory.
 
-    One ``<tu>`` per record, ``tuid`` its id. Each tu carries props ``x-origin``,
-    ``x-score``, ``x-bead-type``, ``x-speaker`` (when known), ``x-mt-flags``
-    (when any) and those of :data:`TMX_RECORD_PROPS` the record has; the header
-    carries ``signature`` as JSON in ``x-signature``. A bead with an empty side
-    gets a tu with just the tuv it has; an ``mt`` bead's English tuv is its ``mt``
-    text. XML-illegal control characters are dropped and line breaks become spaces.
+    One ``<tu>`` per record, ``tuid`` its id, ``changedate`` its ``reviewed_at``
+    (if any). Each tu carries props ``x-origin``, ``x-score``, ``x-bead-type``,
+    ``x-speaker`` (when known), ``x-mt-flags`` (when any) and those of
+    :data:`TMX_RECORD_PROPS` the record has (a ``review`` of "pending" is not
+    written); the header carries ``signature`` as JSON in ``x-signature``. A bead
+    with an empty side gets a tu with just the tuv it has. The English tuv of a bead
+    without an English original is its ``translation`` (a reviewer's), else, for
+    origin ``mt``, its ``mt`` text. XML-illegal control characters are dropped and
+    line breaks become spaces.
     """
     signature_json = json.dumps(signature, sort_keys=True, ensure_ascii=False, default=str)
     header_attrs = {
@@ -297,7 +302,9 @@ def write_tmx_records(path: str | Path, records: Sequence[Mapping], signature: M
         out.write(_prop("x-signature", signature_json, "    "))
         out.write("  </header>\n  <body>\n")
         for record in records:
-            out.write(f'    <tu tuid="{record["id"]}">\n')
+            changed = _REVIEW_TIME.fullmatch(str(record.get("reviewed_at") or ""))
+            date = ' changedate="{}{}{}T{}{}{}Z"'.format(*changed.groups()) if changed else ""
+            out.write(f'    <tu tuid="{record["id"]}"{date}>\n')
             out.write(_prop("x-origin", record["origin"], "      "))
             out.write(_prop("x-score", f"{float(record['score']):.{SCORE_DECIMALS}f}", "      "))
             out.write(_prop("x-bead-type", record["type"], "      "))
@@ -306,14 +313,16 @@ def write_tmx_records(path: str | Path, records: Sequence[Mapping], signature: M
             if record.get("mt_flags"):
                 out.write(_prop("x-mt-flags", " ".join(record["mt_flags"]), "      "))
             for key, prop_type in TMX_RECORD_PROPS:
-                if record.get(key) is not None:
+                if record.get(key) is not None and not (key == "review" and record[key] == TMX_UNREVIEWED):
                     out.write(_prop(prop_type, _number(record[key]), "      "))
             if record["zh_ids"]:
                 out.write(_tuv(zh_lang, record["zh"]))
-            if record["origin"] == "mt" and record.get("mt") is not None:
-                out.write(_tuv("en", record["mt"]))
-            elif record["en_ids"]:
+            if record["en_ids"]:
                 out.write(_tuv("en", record["en"]))
+            elif record.get("translation"):
+                out.write(_tuv("en", record["translation"]))
+            elif record["origin"] == "mt" and record.get("mt") is not None:
+                out.write(_tuv("en", record["mt"]))
             out.write("    </tu>\n")
         out.write("  </body>\n</tmx>\n")
 
