@@ -189,3 +189,18 @@ def test_align_score_without_a_translator_is_an_error(tmp_path, monkeypatch):
     lines = result.stderr.strip().splitlines()
     assert lines[-1].startswith("Error: --score needs a translator") and "fetch_models.py" in lines[-1]
     assert not out.exists()  # nothing half-written
+
+
+def test_translate_presegmented_is_recorded_in_the_signature(fake_mt, tmp_path):
+    source = tmp_path / "lines.zh.txt"
+    source.write_text("第一行。第二句还在第一行。\n第二行。\n", encoding="utf-8")
+    out = tmp_path / "mt"
+    result = CliRunner().invoke(app, ["translate", str(source), "-o", str(out), "--mt", "fake", "--presegmented", "-q"])
+    assert result.exit_code == 0, result.output
+    assert len(_records_of(out / "lines.jsonl")) == 2  # one segment per line, as given
+    signature = json.loads((out / "lines.signature.json").read_text(encoding="utf-8"))
+    assert signature["segmenter"].endswith("(presegmented)")
+
+
+def _records_of(path):
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]

@@ -73,8 +73,8 @@ def _default_name(zh_file: Path) -> str:
 
 @app.command()
 def align(
-    zh_file: Path = typer.Argument(..., help="The Chinese text (UTF-8, GB18030/GBK or Big5; simplified or traditional)."),
-    en_file: Path = typer.Argument(..., help="The English original (an article or an ASR transcript)."),
+    zh_file: Path = typer.Argument(..., metavar="ZH_FILE", help="The Chinese text (UTF-8, GB18030/GBK or Big5; simplified or traditional)."),
+    en_file: Path = typer.Argument(..., metavar="EN_FILE", help="The English original (an article or an ASR transcript)."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Output folder [default: aligned/NAME/]."),
     name: Optional[str] = typer.Option(None, "--name", help="Base name of the output files [default: the Chinese file's name without .zh]."),
     presegmented: bool = typer.Option(False, "--presegmented", help="Both files have one sentence per line: take them as is."),
@@ -194,7 +194,7 @@ def _machine_translate_gaps(result, spec: str, cache: Optional[Path], progress):
 
 @app.command()
 def translate(
-    zh_file: Path = typer.Argument(..., help="A Chinese text whose English original is not available."),
+    zh_file: Path = typer.Argument(..., metavar="ZH_FILE", help="A Chinese text whose English original is not available."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Output folder [default: aligned/NAME/]."),
     name: Optional[str] = typer.Option(None, "--name", help="Base name of the output files [default: the file's name without .zh]."),
     mt: str = typer.Option("qwen1.5b", "--mt", help="Translator: a registry name (qwen1.5b, qwen0.5b), seq2seq[:MODEL], llm:MODEL or a path."),
@@ -217,7 +217,7 @@ def translate(
         out_dir = output or Path("aligned") / base
         output_paths(out_dir, base)  # a bad --name fails now, not after the translation
         zh = load_document(zh_file, "zh", presegmented=presegmented, name=base)
-        result = translation_only(zh, name=base)
+        result = translation_only(zh, name=base, presegmented=presegmented)
         result = _machine_translate_gaps(result, mt, mt_cache, Progress(bar.start, bar.advance, bar.finish))
         result = replace(result, zh=convert_script(result.zh, zh_script))
         result.signature["zh_script_out"] = zh_script
@@ -235,8 +235,8 @@ def translate(
 
 @app.command("eval")
 def evaluate(
-    gold: Path = typer.Argument(..., help="Gold .align file, or a folder of them."),
-    pred: Path = typer.Argument(..., help="Predicted .align file, or a folder (matched by file name)."),
+    gold: Path = typer.Argument(..., metavar="GOLD", help="Gold .align file, or a folder of them."),
+    pred: Path = typer.Argument(..., metavar="PRED", help="Predicted .align file, or a folder (matched by file name)."),
 ) -> None:
     """Strict and lax precision / recall / F1 of predicted beads against gold (Vecalign's definitions)."""
     from .evaluate import score_paths
@@ -271,8 +271,8 @@ from .score import DEFAULT_MT, DEFAULT_TARGET_LANG, LOWEST_PAIRS, TARGET_LANGS  
 
 @app.command()
 def bleu(
-    hyp: Path = typer.Argument(..., help="Machine translation, one segment per line (UTF-8)."),
-    ref: Path = typer.Argument(..., help="Reference translation, one segment per line, as many lines as HYP."),
+    hyp: Path = typer.Argument(..., metavar="HYP", help="Machine translation, one segment per line (UTF-8)."),
+    ref: Path = typer.Argument(..., metavar="REF", help="Reference translation, one segment per line, as many lines as HYP."),
     lang: str = typer.Option(DEFAULT_TARGET_LANG, "--lang", help=f"Language of HYP and REF: {', '.join(TARGET_LANGS)} ('zh' uses sacrebleu's zh tokenizer)."),
     sentence: bool = typer.Option(False, "--sentence", help="Also print each line's BLEU and chrF as TSV."),
 ) -> None:
@@ -298,7 +298,7 @@ def bleu(
 
 @app.command()
 def score(
-    out_dir: Path = typer.Argument(..., help="Output folder of `bitext align` (holding one NAME.jsonl)."),
+    out_dir: Path = typer.Argument(..., metavar="OUT_DIR", help="Output folder of `bitext align` (holding one NAME.jsonl)."),
     mt: str = typer.Option(DEFAULT_MT, "--mt", help="Translator for the Chinese side: a toolkit.translate spec (registry name, seq2seq[:MODEL], llm:MODEL, a path)."),
     cache: Optional[Path] = typer.Option(None, "--cache", help="Translation cache (SQLite) [default: $XDG_CACHE_HOME/bitext/translations.sqlite]."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor fill the translation cache."),
@@ -441,23 +441,23 @@ def export(
 
 @app.command()
 def review(
-    out_dir: Path = typer.Argument(..., help="Output folder of `bitext align`."),
+    out_dir: Path = typer.Argument(..., metavar="OUT_DIR", help="Output folder of `bitext align`."),
     name: Optional[str] = typer.Option(None, "--name", help="Which alignment, if the folder holds several."),
     list_beads: bool = typer.Option(False, "--list", help="Print the beads as a table (after any changes)."),
     below: Optional[float] = typer.Option(None, "--below", help="--list: only beads scoring below this."),
     mt_only: bool = typer.Option(False, "--mt-only", help="--list: only beads with machine-translated English."),
     unreviewed: bool = typer.Option(False, "--unreviewed", help="--list: only beads not reviewed yet."),
     search: Optional[str] = typer.Option(None, "--search", help="--list: only beads containing this text (either side)."),
-    approve: Optional[list[str]] = typer.Option(None, "--approve", help="Approve beads N or A-B (repeatable)."),
-    set_zh: Optional[tuple[int, str]] = typer.Option(None, "--set-zh", help="Replace the Chinese of bead N with TEXT (one sentence per line)."),
-    set_en: Optional[tuple[int, str]] = typer.Option(None, "--set-en", help="Replace the English of bead N with TEXT; for a bead with no English original, its translation."),
-    no_counterpart: Optional[list[int]] = typer.Option(None, "--no-counterpart", help="Confirm that one-sided bead N has no counterpart (repeatable)."),
-    merge: Optional[int] = typer.Option(None, "--merge", help="Merge bead N with the next bead."),
-    split: Optional[tuple[int, int, int]] = typer.Option(None, "--split", help="Split bead N after ZH_AT Chinese and EN_AT English sentences."),
-    move: Optional[tuple[int, str, str]] = typer.Option(None, "--move", help="Move a sentence of bead N across its boundary: N SIDE (zh/en) DIRECTION (prev: its first sentence; next: its last)."),
+    approve: Optional[list[str]] = typer.Option(None, "--approve", metavar="N|A-B", help="Approve beads N or A-B (repeatable)."),
+    set_zh: Optional[tuple[int, str]] = typer.Option(None, "--set-zh", metavar="N TEXT", help="Replace the Chinese of bead N with TEXT (one sentence per line)."),
+    set_en: Optional[tuple[int, str]] = typer.Option(None, "--set-en", metavar="N TEXT", help="Replace the English of bead N with TEXT; for a bead with no English original, its translation."),
+    no_counterpart: Optional[list[int]] = typer.Option(None, "--no-counterpart", metavar="N", help="Confirm that one-sided bead N has no counterpart (repeatable)."),
+    merge: Optional[int] = typer.Option(None, "--merge", metavar="N", help="Merge bead N with the next bead."),
+    split: Optional[tuple[int, int, int]] = typer.Option(None, "--split", metavar="N ZH_AT EN_AT", help="Split bead N after ZH_AT Chinese and EN_AT English sentences."),
+    move: Optional[tuple[int, str, str]] = typer.Option(None, "--move", metavar="N SIDE DIRECTION", help="Move a sentence of bead N across its boundary: N SIDE (zh/en) DIRECTION (prev: its first sentence; next: its last)."),
     undo: bool = typer.Option(False, "--undo", help="Undo the last change."),
     redo: bool = typer.Option(False, "--redo", help="Redo the last undone change."),
-    retranslate: Optional[list[str]] = typer.Option(None, "--retranslate", help="Machine-translate again the beads N or A-B that have Chinese and no English original (repeatable; in a range, the others are skipped)."),
+    retranslate: Optional[list[str]] = typer.Option(None, "--retranslate", metavar="N|A-B", help="Machine-translate again the beads N or A-B that have Chinese and no English original (repeatable; in a range, the others are skipped)."),
     mt: Optional[str] = typer.Option(None, "--mt", help="Translator for re-translation (the UI's r key, --retranslate): a registry name (qwen1.5b), seq2seq[:MODEL], llm:MODEL or a path [default: the one the alignment was translated with]."),
     mt_cache: Optional[Path] = typer.Option(None, "--mt-cache", help="Translation cache (SQLite) [default: $XDG_CACHE_HOME/bitext/translations.sqlite]."),
     export_files: Optional[bool] = typer.Option(None, "--export/--no-export", help="Rewrite .align, .jsonl, .tmx and the sentence files from the review [default: after a change]."),

@@ -302,7 +302,7 @@ def fill_gaps(alignment: Alignment, translations: dict[str, object], model: str)
     return replace(alignment, beads=tuple(beads), signature=signature)
 
 
-def translation_only(zh: Document, name: str = "") -> Alignment:
+def translation_only(zh: Document, name: str = "", presegmented: bool = False) -> Alignment:
     """An alignment with no English side: every Chinese segment a 1-0 bead, ready for ``fill_gaps``.
 
     For documents whose English original is not available; re-align with
@@ -310,7 +310,7 @@ def translation_only(zh: Document, name: str = "") -> Alignment:
     """
     en = Document(name=zh.name, lang="en", segments=())
     beads = tuple(Bead((s.index,), ()) for s in zh.segments)
-    signature = {**_base_signature(zh, presegmented=False), "sentences": {"zh": len(zh), "en": 0},
+    signature = {**_base_signature(zh, presegmented=presegmented), "sentences": {"zh": len(zh), "en": 0},
                  "aligner": "none (no English original)"}
     return Alignment(name=name or zh.name, zh=zh, en=en, beads=beads, signature=signature)
 
