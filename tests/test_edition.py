@@ -171,6 +171,27 @@ def test_mt_bead_is_marked_with_a_badge_and_mt_english(dom):
     assert en.text() == "MTThank you."
 
 
+def _reviewed_translation(id, zh, translation, kind="sentence") -> dict:
+    """A 1-0 bead whose English a translator approved or wrote in `bitext review`."""
+    return {**rec(id, zh, "", 0.0, "human", kind=kind, mt="Machine draft."), "review": "edited",
+            "translation": translation}
+
+
+def test_reviewed_translation_is_shown_with_its_own_badge():
+    records = [_reviewed_translation(1, "编者按。", "Editor's note."), _reviewed_translation(2, "目录", "Contents", "heading"),
+               rec(3, "没有译文。", "", 0.0)]
+    page_dom = parse(render_html(records, SIGNATURE))
+    bead = beads_by_id(page_dom)[1]
+    en = bead.elements()[1]
+    assert "mt" not in bead.classes and [b.text() for b in en.find_all("span", "badge")] == ["TR"]
+    assert en.text() == "TREditor's note."                      # the reviewer's text, not the machine draft
+    (heading,) = page_dom.find_all("h2", "heading")
+    assert heading.text().endswith("TRContents")
+    assert beads_by_id(page_dom)[3].elements()[1].find_all("span", "badge") == []  # nothing to mark
+    rows = [line for line in render_markdown(records, SIGNATURE).splitlines() if "编者按" in line]
+    assert _cells(rows[0]) == ["编者按。", "`TR` Editor's note."]
+
+
 def test_low_confidence_pairs_are_flagged(dom):
     flagged = {id for id, node in beads_by_id(dom).items() if "low" in node.classes}
     assert flagged == {8}  # not one-sided beads, not MT (score 0 there means no alignment score)

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from toolkit.cli import app
 from toolkit.errors import FormatError, InputError, ToolkitError
 from toolkit.export import (
+    AlignedResult,
     AlignmentScoreFilter,
     DuplicateFilter,
     FilterSummary,
@@ -119,6 +120,22 @@ def test_load_result_rejects_a_damaged_jsonl(tmp_path):
 def test_pair_texts_takes_mt_english_for_mt_beads():
     assert pair_texts(record(en="", origin="mt", mt="Thanks.")) == ("你好。", "Thanks.")
     assert pair_texts(record()) == ("你好。", "Hello.")
+
+
+def test_a_reviewed_translation_is_the_beads_english_everywhere(tmp_path):
+    """A 1-0 bead whose MT a translator corrected in `bitext review`: origin human, English = translation."""
+    reviewed = record(en="", origin="human", mt="Thanks a lot a lot.", review="edited", translation="Thank you.",
+                      reviewed_at="2026-01-02T03:04:05Z")
+    assert pair_texts(reviewed) == ("你好。", "Thank you.")
+    kept, _ = training_records([reviewed], TrainingFilters())
+    assert kept == [reviewed]  # checked by a person: training data, not dropped as MT or one-sided
+    assert training_row("talk", reviewed)["translation"] == {"zh": "你好。", "en": "Thank you."}
+    result = AlignedResult("talk", tmp_path, (reviewed,), {"zh_script_in": "simplified"})
+    write_result_tmx(tmp_path / "talk.tmx", result, {})
+    (unit,) = read_tmx(tmp_path / "talk.tmx")
+    assert unit[:2] == ("你好。", "Thank you.")
+    assert (unit[2]["x-origin"], unit[2]["x-review"]) == ("human", "edited")
+    assert 'changedate="20260102T030405Z"' in (tmp_path / "talk.tmx").read_text(encoding="utf-8")
 
 
 # ---------------------------------------------------------------------------

@@ -22,6 +22,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 
 from toolkit import __version__
+from toolkit.writers import record_english
 
 LAYOUTS = ("side-by-side", "interleaved")
 LOW_CONFIDENCE = 0.5  # an aligned pair scoring below this is flagged "low"
@@ -105,9 +106,16 @@ def zh_lang_tag(signature: Mapping) -> str:
 
 
 def _english(record: Mapping) -> str:
+    return record_english(record)
+
+
+def _badge(record: Mapping) -> str:
+    """The mark of English that is not the original's: machine-translated, or a reviewer's translation."""
     if record.get("origin") == "mt":
-        return record.get("mt") or ""
-    return record.get("en") or ""
+        return '<span class="badge" title="machine-translated">MT</span>'
+    if not record.get("en_ids") and record.get("translation"):
+        return '<span class="badge tr" title="translated, reviewed by a translator (no English original)">TR</span>'
+    return ""
 
 
 def _is_omission(record: Mapping) -> bool:
@@ -198,8 +206,8 @@ def _bead_html(record: Mapping, zh_lang: str) -> str:
             zh_html = name + zh_html
         else:
             en_html = name + en_html
-    if origin == "mt":
-        en_html = '<span class="badge" title="machine-translated">MT</span>' + en_html
+    if en_html:
+        en_html = _badge(record) + en_html
     zh_class = "zh" if zh_html else "zh empty"
     en_class = "en" if en_html else "en empty"
     attr_text = " ".join(f'{key}="{_h(value)}"' for key, value in attrs.items())
@@ -209,7 +217,7 @@ def _bead_html(record: Mapping, zh_lang: str) -> str:
 
 def _heading_html(record: Mapping, zh_lang: str) -> str:
     zh, en = _h(record.get("zh") or ""), _h(_english(record))
-    badge = '<span class="badge" title="machine-translated">MT</span>' if record.get("origin") == "mt" else ""
+    badge = _badge(record) if en else ""
     return (f'<h2 class="heading" data-id="{_h(str(record.get("id", "")))}" data-type="{_h(str(record.get("type", "")))}"'
             f' data-origin="{_h(record.get("origin") or "aligned")}"><span class="zh" lang="{zh_lang}">{zh}</span>'
             f' <span class="en" lang="en">{badge}{en}</span></h2>')
@@ -294,8 +302,8 @@ def _md_cell(record: Mapping, side: str) -> str:
         elif side == ("zh" if record.get("zh") else "en") and not any(
                 _LABEL.match(_clean(t)) for t in (record.get("zh") or "", _english(record))):
             text = f"**{_md(speaker)}** {text}"  # the label was not in the text: show the name
-    if side == "en" and record.get("origin") == "mt" and text:
-        text = "`MT` " + text
+    if side == "en" and text and _badge(record):
+        text = ("`MT` " if record.get("origin") == "mt" else "`TR` ") + text
     if side == "en" and _is_low(record):
         text += " ⚠"
     return text

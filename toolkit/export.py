@@ -31,9 +31,9 @@ from typing import ClassVar
 from toolkit import __version__
 from toolkit.atomic import atomic_writer
 from toolkit.errors import FormatError, InputError, ToolkitError
-from toolkit.records import ORIGINS, Alignment, Bead, Document, Segment
-from toolkit.writers import (output_paths, read_jsonl, read_signature, read_tmx_memory, tmx_zh_script, write_signature,
-                             write_tmx)
+from toolkit.records import ORIGINS
+from toolkit.writers import (output_paths, read_jsonl, read_signature, read_tmx_memory, record_english, tmx_zh_script,
+                             write_signature, write_tmx_records)
 
 log = logging.getLogger(__name__)
 
@@ -93,10 +93,9 @@ def load_result(folder: str | Path) -> AlignedResult:
 
 
 def pair_texts(record: Mapping) -> tuple[str, str]:
-    """``(zh, en)`` of a bead record; a machine-translated bead's English is its ``mt`` text."""
-    if record.get("origin") == "mt":
-        return record.get("zh") or "", record.get("mt") or ""
-    return record.get("zh") or "", record.get("en") or ""
+    """``(zh, en)`` of a bead record; for a bead without an English original, the English is a
+    reviewer's translation or the machine translation (see :func:`toolkit.writers.record_english`)."""
+    return record.get("zh") or "", record_english(record)
 
 
 def _two_sided(record: Mapping) -> bool:
@@ -456,56 +455,6 @@ def refuse_result_files(*paths: str | Path) -> None:
                                    "write the export elsewhere, e.g. with -o FILE")
 
 
-@dataclass(frozen=True)
-class _JoinedBead(Bead):
-    """A bead rebuilt from a record: one segment per side, holding the joined text of the
-    record's sentences, so its ``kind`` is the record's type (``2-2``), not ``1-1``."""
-
-    declared_kind: str = ""
-
-    @property
-    def kind(self) -> str:
-        return self.declared_kind or super().kind
-
-
-def result_alignment(result: AlignedResult, signature: dict | None = None) -> Alignment:
-    """An :class:`Alignment` rebuilt from the records, one segment per bead side.
-
-    Enough for :func:`toolkit.writers.write_tmx` (texts, speakers, kinds, origins,
-    scores, MT, bead types); the sentence indices are not those of the original documents.
-    """
-    zh_segments: list[Segment] = []
-    en_segments: list[Segment] = []
-    beads = []
-    for record in result.records:
-        zh_text, en_text = record.get("zh") or "", record.get("en") or ""
-        has_zh, has_en = bool(record.get("zh_ids")) or bool(zh_text), bool(record.get("en_ids")) or bool(en_text)
-        speaker, kind = record.get("speaker"), record.get("kind") or "sentence"
-        zh_ids: tuple[int, ...] = ()
-        en_ids: tuple[int, ...] = ()
-        if has_zh:
-            zh_ids = (len(zh_segments),)
-            zh_segments.append(Segment(len(zh_segments), zh_text, zh_text, "zh", speaker, kind))
-        if has_en:
-            en_ids = (len(en_segments),)
-            en_segments.append(Segment(len(en_segments), en_text, en_text, "en",
-                                       None if has_zh else speaker, kind))
-        try:
-            beads.append(_JoinedBead(zh_ids, en_ids, float(record.get("score") or 0.0), record.get("origin", "aligned"),
-                                     record.get("mt"), tuple(record.get("mt_flags") or ()),
-                                     declared_kind=_bead_type(record.get("type"), has_zh, has_en)))
-        except ValueError as exc:
-            raise FormatError(f"bead {record.get('id')} of {result.name}: {exc}", "re-run the alignment") from exc
-    script = zh_script(result.signature)
-    return Alignment(
-        name=result.name,
-        zh=Document(result.name, "zh", tuple(zh_segments), script=script),
-        en=Document(result.name, "en", tuple(en_segments)),
-        beads=tuple(beads),
-        signature=signature if signature is not None else dict(result.signature),
-    )
-
-
 def zh_script(signature: Mapping) -> str:
     """The script of the Chinese text written: ``zh_script_out`` unless "as-is", else ``zh_script_in``."""
     out = signature.get("zh_script_out")
@@ -515,7 +464,7 @@ def zh_script(signature: Mapping) -> str:
 
 
 def write_result_tmx(path: str | Path, result: AlignedResult, signature: dict) -> None:
-    """Write the result as TMX 1.4b with :func:`toolkit.writers.write_tmx`; ``signature`` goes in the header.
+    """Write the result as TMX 1.4b with :func:`toolkit.writers.write_tmx_records`; ``signature`` goes in the header.
 
     The header's signature also gets, under ``export.tu_fingerprints``, a
     :func:`pair_fingerprint` per tuid, so that :func:`load_tmx_result` can tell
@@ -523,11 +472,10 @@ def write_result_tmx(path: str | Path, result: AlignedResult, signature: dict) -
     (its ``NAME.tmx`` included: that one has the run's signature).
     """
     refuse_result_files(path)
-    # write_tmx numbers the tus 1.. in record order (result_alignment keeps one bead per record).
-    fingerprints = {str(number): pair_fingerprint(*pair_texts(record))
-                    for number, record in enumerate(result.records, start=1)}
+    records = [{**record, "id": number} for number, record in enumerate(result.records, start=1)]
+    fingerprints = {str(record["id"]): pair_fingerprint(*pair_texts(record)) for record in records}
     signature = {**signature, "export": {**signature.get("export", {}), "tu_fingerprints": fingerprints}}
-    write_tmx(path, result_alignment(result, signature))
+    write_tmx_records(path, records, signature, "zh-TW" if zh_script(result.signature) == "traditional" else "zh-CN")
 
 
 # ---------------------------------------------------------------------------

@@ -180,6 +180,18 @@ def bead_records(alignment: Alignment) -> list[dict]:
     return records
 
 
+def record_english(record: Mapping) -> str:
+    """The English of a bead record: its original's text; for a bead without one, a reviewer's
+    ``translation``, else (origin ``mt``) the machine translation; else ""."""
+    if record.get("en_ids") or (record.get("en") or "").strip():
+        return record.get("en") or ""
+    if record.get("translation"):
+        return record["translation"]
+    if record.get("origin") == "mt":
+        return record.get("mt") or ""
+    return ""
+
+
 def write_jsonl(path: str | Path, alignment: Alignment) -> None:
     """Write one JSON object per bead (UTF-8, not ASCII-escaped); keys in :data:`JSONL_KEYS`."""
     write_records(path, bead_records(alignment))
@@ -317,12 +329,9 @@ def write_tmx_records(path: str | Path, records: Sequence[Mapping], signature: M
                     out.write(_prop(prop_type, _number(record[key]), "      "))
             if record["zh_ids"]:
                 out.write(_tuv(zh_lang, record["zh"]))
-            if record["en_ids"]:
-                out.write(_tuv("en", record["en"]))
-            elif record.get("translation"):
-                out.write(_tuv("en", record["translation"]))
-            elif record["origin"] == "mt" and record.get("mt") is not None:
-                out.write(_tuv("en", record["mt"]))
+            english = record_english(record)
+            if record["en_ids"] or english:
+                out.write(_tuv("en", english))
             out.write("    </tu>\n")
         out.write("  </body>\n</tmx>\n")
 
