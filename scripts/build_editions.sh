@@ -8,7 +8,11 @@
 # unmatched Chinese segments are machine-translated; the seeds whose English original is not
 # available here (000: Sam Altman and Garry Tan; 001-003: Chinese articles) are machine-translated
 # in full, marked as MT, ready to be re-aligned once an original is supplied. Only the outputs
-# are kept: .tmx, .jsonl, .html edition, signature (no inputs, no model).
+# are kept: .tmx, .jsonl, .html edition, signature, and 004's sentence-BLEU report (no inputs, no model).
+#
+# A translator's review is part of the edition: if aligned/NAME/NAME.review.journal exists (made
+# with `bitext review`), it is replayed on the fresh alignment and the edition shows the reviewed
+# result. The journal is refused if the alignment it was made on has changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MT="${1:-qwen1.5b}"
@@ -21,12 +25,19 @@ fi
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 
-publish() {  # publish NAME: keep the edition files of $WORK/NAME in aligned/NAME
-    local name="$1"
+publish() {  # publish NAME: replay its review, keep the edition files of $WORK/NAME in aligned/NAME
+    local name="$1" file
+    if [ -f "aligned/$name/$name.review.journal" ]; then
+        cp "aligned/$name/$name.review.journal" "$WORK/$name/"
+        bitext review "$WORK/$name" --export
+        # The review changed some pairs: score them again (the rest come from the translation cache).
+        if [ -f "$WORK/$name/$name.score.json" ]; then bitext score "$WORK/$name" --mt "$MT" -q; fi
+    fi
     bitext export "$WORK/$name" --to html -o "$WORK/$name/$name.html" -q
     mkdir -p "aligned/$name"
-    cp "$WORK/$name/$name.tmx" "$WORK/$name/$name.jsonl" "$WORK/$name/$name.html" \
-       "$WORK/$name/$name.signature.json" "aligned/$name/"
+    for file in tmx jsonl html signature.json score.json; do
+        if [ -f "$WORK/$name/$name.$file" ]; then cp "$WORK/$name/$name.$file" "aligned/$name/"; fi
+    done
 }
 
 bitext align "$SEEDS/004_fadffe5ef7c73b46.txt" "$SHARED/corpus/en/karpathy_sequoia_ai_ascent_2024.en.txt" \

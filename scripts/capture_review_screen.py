@@ -7,11 +7,11 @@ FOLDER (default: the Karpathy edition, aligned/004_*), moves to bead N (default:
 the lowest-scoring pair), and writes the screen as text (``OUT.txt``, what the
 README shows) and as SVG (``OUT.svg``). The folder itself is never changed.
 
-A published edition in aligned/ keeps only .jsonl, .tmx, .html and the
-signature; the review also needs the .align and sentence files, so they are
-rebuilt by re-running the command recorded in the signature (its inputs must be
-where it says; machine translations come from the translation cache) and the
-rebuilt JSONL must equal the published one.
+A published edition in aligned/ keeps only .jsonl, .tmx, .html, the signature
+and its review journal; the review also needs the .align and sentence files, so
+they are rebuilt by re-running the command recorded in the signature (its inputs
+must be where it says; machine translations come from the translation cache),
+with the journal replayed, and the rebuilt beads must be the published ones.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ SIZE = (120, 34)
 def complete_result(edition: Path, work: Path) -> Path:
     """A folder ``bitext review`` can open, with ``edition``'s beads; rebuilt from the signature if need be."""
     from toolkit.errors import ToolkitError
+    from toolkit.review import JOURNAL_SUFFIX, ReviewSession
     from toolkit.writers import output_paths, read_jsonl, read_signature
 
     folder = work / edition.name
@@ -54,7 +55,17 @@ def complete_result(edition: Path, work: Path) -> Path:
     if result.exit_code != 0:
         raise ToolkitError(f"cannot rebuild {edition.name}: {result.output.strip()}",
                            "the signature's inputs must be where it says, relative to the project folder")
-    if read_jsonl(rebuilt / jsonl.name) != read_jsonl(jsonl):
+    journal = folder / f"{name}{JOURNAL_SUFFIX}"
+    if journal.is_file():  # the published edition is the reviewed one: replay the review on the rebuild
+        shutil.copy(journal, rebuilt / journal.name)
+        ReviewSession.open(rebuilt, name=name).export()
+        shutil.copy(rebuilt / journal.name, journal)  # now with the rebuild's export in it
+
+    def beads(path: Path) -> list[tuple]:
+        return [(r["zh_ids"], r["en_ids"], r["zh"], r["en"], r["origin"], r.get("translation"))
+                for r in read_jsonl(path)]
+
+    if beads(rebuilt / jsonl.name) != beads(jsonl):
         raise ToolkitError(f"the rebuilt alignment of {edition.name} differs from the published one",
                            "re-run scripts/build_editions.sh, or give a complete aligned folder")
     for key in ("align", "zh", "en"):
