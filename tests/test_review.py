@@ -585,6 +585,30 @@ def test_retranslate_replaces_the_machine_english_and_replays(folder):
     assert session.beads[0].translation == "A person's translation."
 
 
+class TwoWayTranslator(EchoTranslator):
+    """Greedy output first; the second-attempt decoding gives another one."""
+
+    def __init__(self, first: str, second: str):
+        super().__init__(first)
+        self.second, self.asked_again = second, []
+
+    def retranslate(self, texts):
+        self.asked_again += list(texts)
+        return [self.second for _ in texts]
+
+
+def test_retranslate_offers_the_second_attempt_when_the_output_is_the_current_one(folder):
+    session = open_session(folder)
+    current = session.beads[0].mt_text  # "Editor's note: this is an interview." from the alignment's MT
+    translator = TwoWayTranslator(current, "Editor's note: an interview.")
+    assert session.retranslate(1, translator)
+    assert translator.asked_again == [ZH[0]]
+    bead = session.beads[0]
+    assert (bead.mt_text, bead.mt_model) == ("Editor's note: an interview.", "echo:test, second-attempt decoding")
+    # A model with no alternative (same output both ways) changes nothing.
+    assert not session.retranslate(1, TwoWayTranslator("Editor's note: an interview.", "Editor's note: an interview."))
+
+
 def test_retranslate_keeps_the_checks_flags(folder):
     session = open_session(folder)
     session.retranslate(1, EchoTranslator("编者按"))  # Chinese left in the output

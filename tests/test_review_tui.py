@@ -223,7 +223,7 @@ def test_retranslate_with_an_injected_translator(folder):
         assert bead.translation == "Editor's note: what follows is an interview." == bead.mt_text
         assert (bead.origin, bead.review, bead.mt_model) == ("mt", "pending", "fake:phrasebook")
         assert "re-translated bead 1" in app.message
-        await pilot.press("r")  # the same model, the same output: nothing to journal
+        await pilot.press("r")  # the same output, and no other from the second-attempt decoding: nothing to journal
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert app.message == "nothing changed"
@@ -232,7 +232,7 @@ def test_retranslate_with_an_injected_translator(folder):
         assert "only a bead with Chinese and no English original" in app.message
 
     drive(app, script)
-    assert translator.asked == [ZH[0], ZH[0]]
+    assert translator.asked == [ZH[0], ZH[0], ZH[0]]  # first r; second r: greedy again, then the second attempt
     entries = [e for e in journal_lines(folder)[1:] if e["op"] != "export"]
     assert [e["op"] for e in entries] == ["retranslate"]
     assert entries[0]["source"] == ZH[0] and entries[0]["model"] == "fake:phrasebook"
@@ -477,7 +477,7 @@ def test_line_mode_retranslate(folder, tmp_path, fake_model):
     result = runner.invoke(cli_app, ["review", str(folder), "--retranslate", "1", "--mt", "fake",
                                      "--mt-cache", str(cache)])
     assert result.exit_code == 0 and "0 of 1 changes made" in result.stdout
-    assert fake_model[1].asked == []  # served by the cache
+    assert fake_model[1].asked == [ZH[0]]  # greedy output from the cache, the same: one second-attempt decoding
     assert ops(folder) == ["retranslate"]
 
 

@@ -686,30 +686,47 @@ class ReviewSession:
         ``translator`` is a :class:`toolkit.translate.Translator`; ``cache`` an
         open :class:`toolkit.mtcache.TranslationCache` or None. The outputs go
         through :func:`toolkit.translate.translate_checked` (checks, one retry,
-        cache), so a translation the checks flag keeps its flags. Raises
-        ReviewError for a bead that has an English original or a translator
-        that gives no English; nothing is journaled here.
+        cache), so a translation the checks flag keeps its flags. When that
+        gives back the bead's current machine translation (the cache, or the
+        same greedy output), the model is asked once more with its second-attempt
+        decoding (``translator.retranslate``), so pressing re-translate offers an
+        alternative if the model has one. Raises ReviewError for a bead that has
+        an English original or a translator that gives no English; nothing is
+        journaled here.
         """
-        from .translate import translate_checked
+        from .translate import Translation, check_translation, translate_checked
 
         if not getattr(translator, "translates", True):
             raise ReviewError(f"the translator {translator.describe()} does not translate",
                               "choose a model with --mt, e.g. --mt qwen1.5b")
-        sources = []
+        sources, current, labels = [], [], []
         for n in numbers:
             bead = self.beads[_number({"bead": n}, "bead", self.beads) - 1]
             if not bead.translatable:
                 raise ReviewError(f"bead {n} is {bead.kind}; only a bead with Chinese and no English original is "
                                   "machine-translated", "edit its English with set-en instead")
             sources.append(bead.zh_text)
+            current.append((bead.mt_text or "").strip())
+            labels.append(bead.mt_model)
         translations = translate_checked(translator, sources, cache=cache)
         model = translator.describe()
+        again = [i for i, found in enumerate(translations) if current[i] and found.text.strip() == current[i]]
+        if again:
+            outputs = translator.retranslate([sources[i] for i in again])
+            for i, output in zip(again, outputs):
+                if output.strip() and output.strip() != current[i]:
+                    translations[i] = Translation(sources[i], output.strip(),
+                                                  tuple(check_translation(sources[i], output)))
         ops = []
-        for n, source, found in zip(numbers, sources, translations):
+        for i, (n, source, found) in enumerate(zip(numbers, sources, translations)):
             if not found.text.strip():
                 raise ReviewError(f"{model} gave no English for bead {n}", "try another model with --mt")
+            if found.text == current[i]:  # nothing new: keep the label too, so the operation changes nothing
+                label = labels[i] or model
+            else:
+                label = f"{model}, second-attempt decoding" if i in again else model
             ops.append({"op": "retranslate", "bead": n, "source": source, "text": found.text,
-                        "flags": list(found.flags), "model": model})
+                        "flags": list(found.flags), "model": label})
         return ops
 
     def retranslate(self, n: int, translator, cache=None) -> bool:

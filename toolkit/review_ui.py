@@ -42,7 +42,9 @@ KEYS: tuple[tuple[str, str, str, str], ...] = (
     ("s", "split", "split", "split the bead: choose where on each side"),
     ("v", "move", "move", "move one sentence across the bead's boundary"),
     ("x", "no_counterpart", "", "mark a one-sided bead (1-0 / 0-1) as having no counterpart"),
-    ("r", "retranslate", "re-MT", "machine-translate the Chinese of a bead with no English original again"),
+    ("r", "retranslate", "re-MT", "machine-translate the Chinese of a bead with no English original again "
+                                  "(if the model repeats its current translation, its second-attempt decoding "
+                                  "offers an alternative)"),
     ("u", "history('undo')", "undo", "undo the last change"),
     ("y", "history('redo')", "", "redo the last undone change"),
     ("g", "jump", "", "go to a bead by its number"),
