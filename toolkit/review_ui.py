@@ -17,6 +17,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TypeVar
 
 from rich.text import Text
 from textual import work
@@ -137,10 +138,28 @@ class HelpScreen(ModalScreen[None]):
         self.dismiss(None)
 
 
-class PromptScreen(ModalScreen[str | None]):
-    """One line of input: Enter answers, Esc cancels."""
+Answer = TypeVar("Answer")
+
+
+class Dialog(ModalScreen[Answer | None]):
+    """A dialog that answers with a value, or None when Esc cancels it."""
 
     BINDINGS = [Binding("escape", "cancel", "cancel")]
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class BeadDialog(Dialog[Answer]):
+    """A dialog about one bead (its number and the bead as shown)."""
+
+    def __init__(self, number: int, bead: ReviewBead):
+        super().__init__()
+        self.number, self.bead = number, bead
+
+
+class PromptScreen(Dialog[str]):
+    """One line of input: Enter answers, Esc cancels."""
 
     def __init__(self, title: str, value: str = "", placeholder: str = ""):
         super().__init__()
@@ -154,14 +173,11 @@ class PromptScreen(ModalScreen[str | None]):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.dismiss(event.value)
 
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
-
-class EditScreen(ModalScreen[str | None]):
+class EditScreen(Dialog[str]):
     """A side's text, one sentence per line: Ctrl-S saves, Esc cancels."""
 
-    BINDINGS = [Binding("ctrl+s", "save", "save", priority=True), Binding("escape", "cancel", "cancel")]
+    BINDINGS = [Binding("ctrl+s", "save", "save", priority=True)]
 
     def __init__(self, title: str, text: str):
         super().__init__()
@@ -179,9 +195,6 @@ class EditScreen(ModalScreen[str | None]):
     def action_save(self) -> None:
         self.dismiss(self.query_one(TextArea).text)
 
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
 
 def _cut_options(segments, lang: str) -> list[Option]:
     """Split points of one side: option k keeps the first k sentences in the first bead."""
@@ -191,14 +204,8 @@ def _cut_options(segments, lang: str) -> list[Option]:
     return options
 
 
-class SplitScreen(ModalScreen[tuple[int, int] | None]):
+class SplitScreen(BeadDialog[tuple[int, int]]):
     """Choose the split point on each side: Enter on the Chinese list, then Enter on the English one."""
-
-    BINDINGS = [Binding("escape", "cancel", "cancel")]
-
-    def __init__(self, number: int, bead: ReviewBead):
-        super().__init__()
-        self.number, self.bead = number, bead
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -224,18 +231,9 @@ class SplitScreen(ModalScreen[tuple[int, int] | None]):
         en_at = self.query_one("#en-cut", OptionList).highlighted or 0
         self.dismiss((zh_at, en_at))
 
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
-
-class MoveScreen(ModalScreen[tuple[str, str] | None]):
+class MoveScreen(BeadDialog[tuple[str, str]]):
     """Which sentence to move: the first one to the previous bead, or the last one to the next bead."""
-
-    BINDINGS = [Binding("escape", "cancel", "cancel")]
-
-    def __init__(self, number: int, bead: ReviewBead):
-        super().__init__()
-        self.number, self.bead = number, bead
 
     def compose(self) -> ComposeResult:
         options = []
@@ -258,9 +256,6 @@ class MoveScreen(ModalScreen[tuple[str, str] | None]):
         event.stop()
         side, to = str(event.option.id).split(":")
         self.dismiss((side, to))
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
 
 # ---------------------------------------------------------------------------
