@@ -204,3 +204,17 @@ def test_translate_presegmented_is_recorded_in_the_signature(fake_mt, tmp_path):
 
 def _records_of(path):
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_align_uses_one_translator_for_the_gaps_and_the_scores(monkeypatch, tmp_path):
+    import toolkit.translate as translate
+
+    built = []
+    monkeypatch.setattr(translate, "get_translator", lambda spec, models_dir=None: built.append(spec) or UpperTranslator())
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    out = tmp_path / "out"
+    result = _align(out, "--mt", "fake", "-q")
+    assert result.exit_code == 0, result.output
+    assert built == ["fake"]  # its model would be loaded once, not once for the gaps and again for the scores
+    records = _records(out)
+    assert any(r["origin"] == "mt" for r in records) and any(r.get("bleu") is not None for r in records)

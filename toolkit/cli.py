@@ -125,17 +125,20 @@ def align(
         en = load_document(en_file, "en", presegmented=presegmented, comment_prefix=en_comment, name=base)
         progress = Progress(bar.start, bar.advance, bar.finish)
         result = align_documents(zh, en, options, progress=progress, name=base)
+        # One translator for the gaps and the scores: its model is loaded once.
+        scoring = _align_scorer(score_pairs, mt)
+        scorer = scoring[0] if scoring else None
         if mt:
-            result = _machine_translate_gaps(result, mt, mt_cache, progress)
+            result = _machine_translate_gaps(result, mt, mt_cache, progress, scoring[1] if scoring else None)
         result.signature["command"] = shlex.join(["bitext", *sys.argv[1:]])
         result.signature["inputs"] = {
             "zh": {"path": str(zh_file), "sha256": file_digest(zh_file)},
             "en": {"path": str(en_file), "sha256": file_digest(en_file)},
         }
-        scorer = _align_scorer(score_pairs, mt)
         records, report = None, None
-        if scorer:
-            records, report = score_records(bead_records(result), scorer, mt_cache, True, progress)
+        if scoring:
+            records, report = score_records(bead_records(result), scorer, mt_cache, True, progress,
+                                            translator=scoring[1])
             report["command"] = result.signature["command"]
         paths = _write_outputs(out_dir, result, records)
         if report is not None:
@@ -160,8 +163,8 @@ def align(
         typer.echo(f"wrote {len(paths)} files to {out_dir}/", err=True)
 
 
-def _align_scorer(score_pairs: Optional[bool], mt: Optional[str]) -> Optional[str]:
-    """The translator spec `align` scores with, or None: --no-score, or no model available by default."""
+def _align_scorer(score_pairs: Optional[bool], mt: Optional[str]):
+    """(spec, translator) `align` scores with, or None: --no-score, or no model available by default."""
     from .pipeline import scoring_translator
 
     if score_pairs is False:
@@ -184,11 +187,11 @@ def _write_outputs(out_dir: Path, result, records=None) -> list[Path]:
                            "choose another output folder with -o") from exc
 
 
-def _machine_translate_gaps(result, spec: str, cache: Optional[Path], progress):
+def _machine_translate_gaps(result, spec: str, cache: Optional[Path], progress, translator=None):
     from .pipeline import fill_gaps, translate_texts, untranslated_texts
 
     texts = untranslated_texts(result)
-    translations, model = translate_texts(texts, spec, cache, True, progress)
+    translations, model = translate_texts(texts, spec, cache, True, progress, translator)
     return fill_gaps(result, dict(zip(texts, translations)), model)
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from . import __version__
 from .config import AlignConfig
 from .embed import DEFAULT_EMBEDDER, Embedder, get_embedder
-from .errors import ToolkitError
+from .errors import ModelError, ToolkitError
 from .normalize import to_simplified, to_traditional
 from .reader import read_text
 from .records import Alignment, Bead, Document
@@ -243,13 +243,14 @@ def file_digest(path: str | Path) -> str:
 
 
 def translate_texts(texts: list[str], spec: str, cache_path: Path | None = None, use_cache: bool = True,
-                    progress: Progress | None = None) -> tuple[list, str]:
+                    progress: Progress | None = None, translator=None) -> tuple[list, str]:
     """Machine-translate ``texts`` with the translator ``spec``, checked and cached.
 
     Returns (translations, translator description); translations are
     :class:`toolkit.translate.Translation` objects in the order of ``texts``.
     The cache (default: the user's shared cache) makes reruns free and an
-    interrupted run resumable.
+    interrupted run resumable. ``translator``, the one ``spec`` names if already
+    built, is used as it is (a model it has loaded is not loaded again).
     """
     import contextlib
 
@@ -259,7 +260,7 @@ def translate_texts(texts: list[str], spec: str, cache_path: Path | None = None,
         raise ToolkitError("machine translation is not available in this installation",
                            f"toolkit.translate cannot be imported: {exc}") from exc
     progress = progress or Progress()
-    translator = get_translator(spec)
+    translator = translator or get_translator(spec)
     with contextlib.ExitStack() as stack:
         store = None
         if use_cache and translator.translates:
@@ -316,7 +317,8 @@ def translation_only(zh: Document, name: str = "", presegmented: bool = False) -
 
 
 def score_records(records: list[dict], spec: str, cache_path: Path | None = None, use_cache: bool = True,
-                  progress: Progress | None = None, lowest: int | None = None) -> tuple[list[dict], dict]:
+                  progress: Progress | None = None, lowest: int | None = None,
+                  translator=None) -> tuple[list[dict], dict]:
     """Machine-translate the Chinese of the two-sided beads and score it against their human English.
 
     ``records`` are JSONL bead records (``toolkit.writers.bead_records``). Each
@@ -324,7 +326,7 @@ def score_records(records: list[dict], spec: str, cache_path: Path | None = None
     :func:`translate_texts`). Returns ``toolkit.score.score_alignment``'s
     ``(records with bleu and chrf, report)``; the report also says which
     translator ran, how many texts it had, how many came from the cache and
-    what the output checks flagged.
+    what the output checks flagged. ``translator``: see :func:`translate_texts`.
     """
     from collections import Counter
 
@@ -333,7 +335,7 @@ def score_records(records: list[dict], spec: str, cache_path: Path | None = None
     texts = list(dict.fromkeys(r["zh"] for r in records if needs_translation(r)))
     translations, model = [], spec
     if texts:
-        translations, model = translate_texts(texts, spec, cache_path, use_cache, progress)
+        translations, model = translate_texts(texts, spec, cache_path, use_cache, progress, translator)
     # An empty output (e.g. --mt none) is no translation, not a translation scoring 0.
     by_text = {text: t.text or None for text, t in zip(texts, translations)}
     scored, report = score_alignment(records, by_text, model=model,
@@ -344,20 +346,21 @@ def score_records(records: list[dict], spec: str, cache_path: Path | None = None
     return scored, report
 
 
-def scoring_translator(spec: str | None) -> str | None:
-    """The translator ``bitext align`` scores with by default: ``spec`` (its ``--mt``) if given and
-    not ``none``; without ``--mt``, the default scoring model if it is installed; else None.
+def scoring_translator(spec: str | None):
+    """The translator ``bitext align`` scores with by default, as ``(spec, translator)``: ``spec`` (its
+    ``--mt``) if given and not ``none``; without ``--mt``, the default scoring model if it is installed;
+    else None.
 
     Never loads a model: an installed model is one whose files are where the registry says.
     """
-    from .errors import ModelError
     from .score import DEFAULT_MT
     from .translate import get_translator
 
     candidate = spec or DEFAULT_MT
     try:
-        return candidate if get_translator(candidate).translates else None
+        translator = get_translator(candidate)
     except ModelError:
         if spec:  # a translator the user named must work
             raise
         return None
+    return (candidate, translator) if translator.translates else None
