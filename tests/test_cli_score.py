@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 
 from toolkit.cli import app
 from toolkit.errors import ModelError
-from toolkit.score import DEFAULT_MT, write_records
-from toolkit.writers import read_jsonl
+from toolkit.score import DEFAULT_MT
+from toolkit.writers import read_jsonl, write_records
 
 runner = CliRunner()
 

@@ -10,8 +10,8 @@ import pytest
 from toolkit.errors import InputError, ToolkitError
 from toolkit.score import (LOWEST_PAIRS, CorpusScores, PairScore, corpus_scores, find_jsonl, format_report,
                            needs_translation, read_segments, report_path, score_alignment, sentence_scores,
-                           write_records, write_report)
-from toolkit.writers import read_jsonl
+                           write_report)
+from toolkit.writers import read_jsonl, write_records
 
 # ---------------------------------------------------------------------------
 # sentence and corpus scores

@@ -314,8 +314,8 @@ def score(
     and writes the corpus report to NAME.score.json.
     """
     from .pipeline import Progress, score_records
-    from .score import find_jsonl, format_report, report_path, write_records, write_report
-    from .writers import read_jsonl
+    from .score import find_jsonl, format_report, report_path, write_report
+    from .writers import read_jsonl, write_records
 
     bar = _Bar(quiet)
     try:
@@ -341,14 +341,14 @@ def score(
 def _rewrite_tmx(jsonl: Path, records: list[dict]) -> None:
     """Rewrite the NAME.tmx next to ``jsonl`` from ``records`` (scores added), if the folder has one."""
     from .export import zh_script
-    from .writers import read_signature, write_tmx_records
+    from .writers import read_signature, script_language_tag, write_tmx_records
 
     tmx = jsonl.with_suffix(".tmx")
     signature_path = jsonl.with_name(jsonl.stem + ".signature.json")
     if not tmx.is_file():
         return
     signature = read_signature(signature_path) if signature_path.is_file() else {}
-    write_tmx_records(tmx, records, signature, "zh-TW" if zh_script(signature) == "traditional" else "zh-CN")
+    write_tmx_records(tmx, records, signature, script_language_tag(zh_script(signature)))
 
 
 # ---------------------------------------------------------------------------

@@ -105,10 +105,6 @@ def zh_lang_tag(signature: Mapping) -> str:
     return "zh-Hant" if script == "traditional" else "zh-Hans"
 
 
-def _english(record: Mapping) -> str:
-    return record_english(record)
-
-
 def _badge(record: Mapping) -> str:
     """The mark of English that is not the original's: machine-translated, or a reviewer's translation."""
     if record.get("origin") == "mt":
@@ -124,7 +120,7 @@ def _is_omission(record: Mapping) -> bool:
 
 
 def _is_low(record: Mapping) -> bool:
-    return (record.get("origin") == "aligned" and bool(record.get("zh")) and bool(_english(record))
+    return (record.get("origin") == "aligned" and bool(record.get("zh")) and bool(record_english(record))
             and float(record.get("score") or 0.0) < LOW_CONFIDENCE)
 
 
@@ -156,7 +152,7 @@ def omission_summary(count: int, words: int) -> str:
 
 def _omission_stats(run: Sequence[Mapping]) -> tuple[int, int]:
     count = sum(max(1, len(r.get("en_ids") or ())) for r in run)
-    return count, sum(_words(_english(r)) for r in run)
+    return count, sum(_words(record_english(r)) for r in run)
 
 
 # ---------------------------------------------------------------------------
@@ -199,7 +195,7 @@ def _bead_html(record: Mapping, zh_lang: str) -> str:
     if "low" in classes:
         attrs["title"] = f"low alignment confidence ({score:.2f})"
     zh_html, zh_label = _cell_html(record.get("zh") or "", bool(speaker))
-    en_html, en_label = _cell_html(_english(record), bool(speaker))
+    en_html, en_label = _cell_html(record_english(record), bool(speaker))
     if speaker and not (zh_label or en_label):  # the label was not in the text: show the name
         name = f'<strong class="speaker">{_h(speaker)}</strong> '
         if zh_html:
@@ -216,7 +212,7 @@ def _bead_html(record: Mapping, zh_lang: str) -> str:
 
 
 def _heading_html(record: Mapping, zh_lang: str) -> str:
-    zh, en = _h(record.get("zh") or ""), _h(_english(record))
+    zh, en = _h(record.get("zh") or ""), _h(record_english(record))
     badge = _badge(record) if en else ""
     return (f'<h2 class="heading" data-id="{_h(str(record.get("id", "")))}" data-type="{_h(str(record.get("type", "")))}"'
             f' data-origin="{_h(record.get("origin") or "aligned")}"><span class="zh" lang="{zh_lang}">{zh}</span>'
@@ -293,14 +289,14 @@ def _md(text: str) -> str:
 
 
 def _md_cell(record: Mapping, side: str) -> str:
-    text = _md(record.get("zh") or "") if side == "zh" else _md(_english(record))
+    text = _md(record.get("zh") or "") if side == "zh" else _md(record_english(record))
     speaker = record.get("speaker")
     if speaker and text:
         match = _LABEL.match(text)
         if match:
             text = f"**{match.group(1)}** {text[match.end():]}"
         elif side == ("zh" if record.get("zh") else "en") and not any(
-                _LABEL.match(_clean(t)) for t in (record.get("zh") or "", _english(record))):
+                _LABEL.match(_clean(t)) for t in (record.get("zh") or "", record_english(record))):
             text = f"**{_md(speaker)}** {text}"  # the label was not in the text: show the name
     if side == "en" and text and _badge(record):
         text = ("`MT` " if record.get("origin") == "mt" else "`TR` ") + text
@@ -332,13 +328,13 @@ def render_markdown(records: Sequence[Mapping], signature: Mapping, layout: str 
         if kind == "heading":
             close_table()
             record = block[0]
-            parts = [p for p in (_md(record.get("zh") or ""), _md(_english(record))) if p]
+            parts = [p for p in (_md(record.get("zh") or ""), _md(record_english(record))) if p]
             lines += [f"## {' / '.join(parts)}", ""]
         elif kind == "omitted":
             close_table()
             count, words = _omission_stats(block)
             lines += [f"<details><summary>{html.escape(omission_summary(count, words))}</summary>", ""]
-            lines += [f"> {_md(_english(record))}\n>" for record in block]
+            lines += [f"> {_md(record_english(record))}\n>" for record in block]
             lines[-1] = lines[-1][:-2]
             lines += ["", "</details>", ""]
         elif layout == "interleaved":

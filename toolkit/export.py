@@ -32,8 +32,8 @@ from toolkit import __version__
 from toolkit.atomic import atomic_writer
 from toolkit.errors import FormatError, InputError, ToolkitError
 from toolkit.records import ORIGINS
-from toolkit.writers import (output_paths, read_jsonl, read_signature, read_tmx_memory, record_english, tmx_zh_script,
-                             write_signature, write_tmx_records)
+from toolkit.writers import (TMX_SCORE_PROPS, output_paths, read_jsonl, read_signature, read_tmx_memory, record_english,
+                             script_language_tag, tmx_zh_script, write_signature, write_tmx_records)
 
 log = logging.getLogger(__name__)
 
@@ -475,7 +475,7 @@ def write_result_tmx(path: str | Path, result: AlignedResult, signature: dict) -
     records = [{**record, "id": number} for number, record in enumerate(result.records, start=1)]
     fingerprints = {str(record["id"]): pair_fingerprint(*pair_texts(record)) for record in records}
     signature = {**signature, "export": {**signature.get("export", {}), "tu_fingerprints": fingerprints}}
-    write_tmx_records(path, records, signature, "zh-TW" if zh_script(result.signature) == "traditional" else "zh-CN")
+    write_tmx_records(path, records, signature, script_language_tag(zh_script(result.signature)))
 
 
 # ---------------------------------------------------------------------------
@@ -483,8 +483,6 @@ def write_result_tmx(path: str | Path, result: AlignedResult, signature: dict) -
 
 TMX_IMPORT_KEY = "tmx_import"  # where load_tmx_result records what it read, in the result's signature
 FINGERPRINT_CHARS = 12
-# Sentence scores of `bitext score` that a TMX may carry (record key, prop type); read back when present.
-TMX_SCORE_PROPS = (("bleu", "x-bleu"), ("chrf", "x-chrf"))
 
 
 def _fingerprint_text(text: str) -> str:

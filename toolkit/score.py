@@ -26,7 +26,6 @@ from pathlib import Path
 from toolkit import __version__
 from toolkit.atomic import atomic_write_text
 from toolkit.errors import FormatError, InputError, ToolkitError
-from toolkit.writers import write_records  # noqa: F401  (re-exported: scored records are written with it)
 
 log = logging.getLogger(__name__)
 

@@ -241,7 +241,12 @@ _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]
 
 def zh_language_tag(document: Document) -> str:
     """``"zh-TW"`` for a document detected as traditional script, else ``"zh-CN"``."""
-    return "zh-TW" if document.script == "traditional" else "zh-CN"
+    return script_language_tag(document.script)
+
+
+def script_language_tag(script: str | None) -> str:
+    """The TMX tag of Chinese written in ``script``: ``"zh-TW"`` for traditional, else ``"zh-CN"``."""
+    return "zh-TW" if script == "traditional" else "zh-CN"
 
 
 def _clean(text: str) -> str:
@@ -269,7 +274,8 @@ def _tuv(lang: str, text: str) -> str:
 
 # Optional record keys written as TMX props (record key -> prop type), when present and not None:
 # sentence BLEU / chrF from `bitext score` (or a scored `bitext align`), a review's verdict.
-TMX_RECORD_PROPS = (("bleu", "x-bleu"), ("chrf", "x-chrf"), ("review", "x-review"))
+TMX_SCORE_PROPS = (("bleu", "x-bleu"), ("chrf", "x-chrf"))
+TMX_RECORD_PROPS = (*TMX_SCORE_PROPS, ("review", "x-review"))
 TMX_UNREVIEWED = "pending"  # a review state that is not written (the unit was not reviewed)
 _REVIEW_TIME = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})Z")
 
