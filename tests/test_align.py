@@ -225,8 +225,8 @@ def test_dp_align_full_band_matches_banded():
     en_spans = span_vectors([en_vec], [1.0], config.max_en)
     n, m = len(zh), len(en)
     lo, hi = np.zeros(n + 1, np.int64), np.full(n + 1, m, np.int64)
-    anchors, zh_best, en_best = find_anchors(zh_spans[0], en_spans[0], config)
-    skip_zh, skip_en = skip_prices(zh_best, en_best, anchors, config)
+    anchors, zh_bg, en_bg = find_anchors(zh_spans[0], en_spans[0], config)
+    skip_zh, skip_en = skip_prices(zh_bg.best, en_bg.best, anchors, config)
     raw = dp_align(zh_spans, en_spans, zh_len, en_len, lo, hi, config, 3.0, None, skip_zh, skip_en)
     full = [(z, e) for z, e, _ in raw]
     assert full == align_specs(zh, en, config)

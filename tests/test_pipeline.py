@@ -203,7 +203,7 @@ def test_example_progress_callbacks(example):
     assert sum(c[1] for c in after if c[0] == "advance") == 8
 
 
-def test_headings_and_notes_left_out(use_embedder):
+def test_headings_and_notes_stand_alone(use_embedder):
     zh = segment_document(
         "第一章 开始\n主持人：你为什么要做这个工具？\n张伟：因为译者每天都在手工对齐句子。\n我们希望机器先做一遍，再由人来检查。\n",
         "zh", name="t")
@@ -214,9 +214,24 @@ def test_headings_and_notes_left_out(use_embedder):
         "en", name="t")
     assert zh.segments[0].kind == "heading" and en.segments[2].kind == "note"
     alignment = align_documents(zh, en, embedder=use_embedder)
-    # The two headings come first (their relative order is not specified).
-    assert sorted(pairs(alignment.beads)[:2]) == [((), (0,)), ((0,), ())]
-    assert pairs(alignment.beads)[2:] == [((1,), (1,)), ((), (2,)), ((2,), (3,)), ((3,), (4,))]
+    # A heading the other side translates is paired with it; a note with no match stays alone.
+    assert pairs(alignment.beads) == [((0,), (0,)), ((1,), (1,)), ((), (2,)), ((2,), (3,)), ((3,), (4,))]
+
+
+def test_unmatched_heading_is_left_out_not_merged(use_embedder):
+    # An editor's heading between two rendered sentences has no English: it must not
+    # join the bead before or after it (that once made 2-1 beads around headings).
+    zh = segment_document(
+        "主持人：你为什么要做这个工具？\n/ 01 / 译者的日常\n张伟：因为译者每天都在手工对齐句子。\n我们希望机器先做一遍，再由人来检查。\n",
+        "zh", name="t")
+    en = segment_document(
+        "Host: Why did you build this tool?\n"
+        "Zhang Wei: Because translators align sentences by hand every day.\n"
+        "We want the machine to do a first pass, and then a person checks it.\n",
+        "en", name="t")
+    assert zh.segments[1].kind == "heading"
+    alignment = align_documents(zh, en, embedder=use_embedder)
+    assert pairs(alignment.beads) == [((0,), (0,)), ((1,), ()), ((2,), (1,)), ((3,), (2,))]
 
 
 def test_options_reject_unknown_script():

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -165,6 +166,10 @@ def dp_align(
     progress: Progress | None = None,
     skip_zh: np.ndarray | None = None,
     skip_en: np.ndarray | None = None,
+    zh_bg: Background | None = None,
+    en_bg: Background | None = None,
+    zh_solo: np.ndarray | None = None,
+    en_solo: np.ndarray | None = None,
 ) -> list[tuple[tuple[int, ...], tuple[int, ...], float]]:
     """Best bead sequence inside the band.
 
@@ -176,6 +181,17 @@ def dp_align(
     side and similarity 0. Time O(sum(hi - lo + 1) x bead types); memory
     O(sum(hi - lo + 1)). ``skip_zh`` (n,) and ``skip_en`` (m,) give the price
     of leaving each sentence unaligned (default: config.skip_penalty).
+
+    Edge evidence: with ``zh_bg`` / ``en_bg`` (see :class:`Background`), a bead
+    of several sentences on one side is made only if each of that side's edge
+    sentences carries content of the other side: its own similarity with the
+    other side's span is at least ``config.edge_z`` standard deviations above
+    what the sentence scores with the document at large, and taking it away
+    would not raise the bead's similarity by more than ``config.edge_gain``.
+    An unrendered aside next to a rendered sentence is then its own omission.
+    ``zh_solo`` / ``en_solo`` (bool per sentence) mark headings and notes: they
+    may form 1-1 beads or be left out, never join a larger bead. The edge tests
+    add O(4) dot products per cell and bead type.
     """
     n, m = len(zh_len), len(en_len)
     if skip_zh is None:
@@ -187,6 +203,8 @@ def dp_align(
     types = config.bead_types()
     zh_cum = np.concatenate([[0.0], np.cumsum(zh_len, dtype=np.float64)])
     en_cum = np.concatenate([[0.0], np.cumsum(en_len, dtype=np.float64)])
+    zh_solo_cum = np.concatenate([[0], np.cumsum(zh_solo if zh_solo is not None else np.zeros(n, bool))])
+    en_solo_cum = np.concatenate([[0], np.cumsum(en_solo if en_solo is not None else np.zeros(m, bool))])
     log_ratio = np.log(ratio)
     NEG = -1e18
     rows_val: list[np.ndarray] = []
@@ -224,7 +242,17 @@ def dp_align(
             gain = size * (sim - config.threshold - config.length_weight * np.minimum(dev * dev, 1.0))
             gain -= config.merge_cost * max(bn + bm - 2, 0)
             cand = pv + gain
-            better = ok & (cand > val) & (sim >= config.floor)
+            allowed = ok & (sim >= config.floor)
+            if bn + bm > 2:  # headings and notes stand alone
+                if zh_solo_cum[i] - zh_solo_cum[i - bn]:
+                    continue
+                safe_cols = np.clip(cols, 0, m)
+                allowed &= (en_solo_cum[safe_cols] - en_solo_cum[np.clip(pcols, 0, m)]) == 0
+            if bm > 1 and en_bg is not None:
+                allowed &= _edges_carry(sim, zh_vec, en_spans, en_bg, np.clip(pcols, 0, m - bm), bm, config)
+            if bn > 1 and zh_bg is not None:
+                allowed &= _edges_carry_zh(sim, en_block, zh_spans, zh_bg, i - bn, bn, config)
+            better = allowed & (cand > val)
             val[better] = cand[better]
             back[better] = t
             sim_best[better] = sim[better]
@@ -284,6 +312,52 @@ def dp_align(
     return beads[::-1]
 
 
+def edge_threshold(left_out: float, config: AlignConfig) -> float:
+    """The z-score an edge sentence of a bead needs, given the share of its side left out.
+
+    Two hypotheses for an edge sentence with score z (see :class:`Background`):
+    not rendered, z ~ N(0, 1) by construction, with prior ``left_out``; or
+    rendered, z ~ N(edge_mean, edge_std). The threshold is where the second
+    becomes the likelier: solved on a grid, -inf when ``left_out`` is below
+    ``config.edge_min_left_out`` (a full translation: no test).
+    """
+    if left_out < config.edge_min_left_out:
+        return -np.inf
+    u = min(left_out, 0.95)
+    z = np.linspace(-6.0, config.edge_mean, 2001)
+    null = np.log(u) - 0.5 * z * z
+    rendered = np.log(1.0 - u) - np.log(config.edge_std) - 0.5 * ((z - config.edge_mean) / config.edge_std) ** 2
+    # The null's narrower spread makes it the likelier only around 0; the
+    # threshold is the upper end of that stretch.
+    likelier_null = np.nonzero(null > rendered)[0]
+    return float(z[likelier_null[-1]]) if likelier_null.size else -np.inf
+
+
+def _edges_carry(sim: np.ndarray, zh_vec: np.ndarray, en_spans: list[np.ndarray], en_bg: Background,
+                 first: np.ndarray, bm: int, config: AlignConfig) -> np.ndarray:
+    """For English spans starting at ``first`` (w,) of length ``bm`` >= 2 against one
+    Chinese span vector: does each edge sentence carry content of the Chinese? (w,) bool."""
+    last = first + bm - 1
+    ok = np.ones(len(first), dtype=bool)
+    for edge, rest_start in ((first, first + 1), (last, first)):
+        own = en_spans[0][edge] @ zh_vec
+        without = en_spans[bm - 2][rest_start] @ zh_vec
+        ok &= (en_bg.z(edge, own) >= en_bg.threshold) & (sim - without >= -config.edge_gain)
+    return ok
+
+
+def _edges_carry_zh(sim: np.ndarray, en_block: np.ndarray, zh_spans: list[np.ndarray], zh_bg: Background,
+                    first: int, bn: int, config: AlignConfig) -> np.ndarray:
+    """The same test for the Chinese edge sentences of one span of ``bn`` >= 2 sentences
+    starting at ``first``, against English blocks (w, d). (w,) bool."""
+    ok = np.ones(en_block.shape[0], dtype=bool)
+    for edge, rest_start in ((first, first + 1), (first + bn - 1, first)):
+        own = en_block @ zh_spans[0][edge]
+        without = en_block @ zh_spans[bn - 2][rest_start]
+        ok &= (zh_bg.z(edge, own) >= zh_bg.threshold) & (sim - without >= -config.edge_gain)
+    return ok
+
+
 def align_vectors(
     zh_parts: list[np.ndarray],
     en_parts: list[np.ndarray],
@@ -294,6 +368,8 @@ def align_vectors(
     progress: Progress | None = None,
     zh_first_spans: list[np.ndarray] | None = None,
     en_first_spans: list[np.ndarray] | None = None,
+    zh_solo: np.ndarray | None = None,
+    en_solo: np.ndarray | None = None,
 ) -> tuple[list[Bead], dict]:
     """Align two documents given per-sentence feature vectors.
 
@@ -310,11 +386,27 @@ def align_vectors(
     max_len = max(config.max_zh, config.max_en)
     zh_spans = span_vectors(zh_parts, weights, min(max_len, config.max_zh), zh_first_spans)
     en_spans = span_vectors(en_parts, weights, min(max_len, config.max_en), en_first_spans)
-    anchors, zh_best, en_best = find_anchors(zh_spans[0], en_spans[0], config)
+    anchors, zh_bg, en_bg = find_anchors(zh_spans[0], en_spans[0], config)
     ratio = _length_ratio(anchors, zh_len, en_len)
     lo, hi = band_limits(n, m, anchors, config.window)
-    skip_zh, skip_en = skip_prices(zh_best, en_best, anchors, config)
-    raw = dp_align(zh_spans, en_spans, zh_len, en_len, lo, hi, config, ratio, progress, skip_zh, skip_en)
+    skip_zh, skip_en = skip_prices(zh_bg.best, en_bg.best, anchors, config)
+    if zh_solo is not None:
+        skip_zh = np.where(zh_solo, 0.0, skip_zh)
+    if en_solo is not None:
+        skip_en = np.where(en_solo, 0.0, skip_en)
+    raw = dp_align(zh_spans, en_spans, zh_len, en_len, lo, hi, config, ratio, None, skip_zh, skip_en,
+                   None, None, zh_solo, en_solo)
+    # How much of each side the first pass leaves out is the document's own
+    # measure of how condensed the translation is: the prior that a bead's edge
+    # sentence is not rendered at all. A full translation leaves almost nothing
+    # out, and the edge tests relax until they never bite.
+    zh_left = sum(len(z) for z, e, _ in raw if not e) - (int(zh_solo.sum()) if zh_solo is not None else 0)
+    en_left = sum(len(e) for z, e, _ in raw if not z) - (int(en_solo.sum()) if en_solo is not None else 0)
+    zh_bg.threshold = edge_threshold(max(zh_left, 0) / n, config)
+    en_bg.threshold = edge_threshold(max(en_left, 0) / m, config)
+    if zh_bg.threshold > -np.inf or en_bg.threshold > -np.inf:
+        raw = dp_align(zh_spans, en_spans, zh_len, en_len, lo, hi, config, ratio, progress, skip_zh, skip_en,
+                       zh_bg, en_bg, zh_solo, en_solo)
     beads = [Bead(z, e, score=_confidence(s, config) if z and e else 0.0) for z, e, s in raw]
     info = {"anchors": len(anchors), "band_cells": int((hi - lo + 1).sum()), "ratio": round(float(ratio), 4)}
     return beads, info
@@ -357,26 +449,64 @@ def skip_prices(zh_best: np.ndarray, en_best: np.ndarray, anchors: list[tuple[in
     return skip_zh, skip_en
 
 
+@dataclass
+class Background:
+    """How similar each sentence is to the other side's sentences at large.
+
+    best: (k,) its best similarity with any sentence of the other side, the
+    evidence that it has a counterpart; mean, std: (k,) the mean and standard
+    deviation of its similarities with all of them, the document's own measure
+    of what an unrelated pair scores for this sentence.
+    """
+
+    best: np.ndarray
+    mean: np.ndarray
+    std: np.ndarray
+    threshold: float = -np.inf  # the z an edge sentence needs (see edge_threshold)
+
+    def z(self, index, sim):
+        """How many standard deviations ``sim`` lies above what sentence ``index`` scores with anything."""
+        return (sim - self.mean[index]) / self.std[index]
+
+
 def find_anchors(zh: np.ndarray, en: np.ndarray, config: AlignConfig,
-                 block: int = 2048) -> tuple[list[tuple[int, int]], np.ndarray, np.ndarray]:
+                 block: int = 2048) -> tuple[list[tuple[int, int]], Background, Background]:
     """Top-k English candidates per Chinese sentence, then the heaviest increasing chain.
 
-    Also returns each sentence's best similarity with any sentence of the other
-    side: zh_best (n,), en_best (m,), the evidence that it has a counterpart.
+    Also returns each side's :class:`Background`: every sentence's best, mean
+    and spread of similarity with the other side's sentences. O(n m d) time in
+    blocks of ``block`` rows, O(block m) memory.
     """
     k = min(config.top_k, en.shape[0])
     sims = np.empty((zh.shape[0], k), np.float32)
     idx = np.empty((zh.shape[0], k), np.int64)
-    zh_best = np.empty(zh.shape[0], np.float32)
-    en_best = np.full(en.shape[0], -np.inf, np.float32)
-    for start in range(0, zh.shape[0], block):
+    n, m = zh.shape[0], en.shape[0]
+    zh_best = np.empty(n, np.float32)
+    zh_sum = np.empty(n, np.float64)
+    zh_sq = np.empty(n, np.float64)
+    en_best = np.full(m, -np.inf, np.float32)
+    en_sum = np.zeros(m, np.float64)
+    en_sq = np.zeros(m, np.float64)
+    for start in range(0, n, block):
         s = zh[start:start + block] @ en.T
         part = np.argpartition(-s, k - 1, axis=1)[:, :k]
         sims[start:start + block] = np.take_along_axis(s, part, axis=1)
         idx[start:start + block] = part
         zh_best[start:start + block] = s.max(axis=1)
+        zh_sum[start:start + block] = s.sum(axis=1, dtype=np.float64)
+        zh_sq[start:start + block] = np.einsum("ij,ij->i", s, s, dtype=np.float64)
         np.maximum(en_best, s.max(axis=0), out=en_best)
-    return anchor_pairs(sims, idx, config.anchor_min), zh_best, en_best
+        en_sum += s.sum(axis=0, dtype=np.float64)
+        en_sq += np.einsum("ij,ij->j", s, s, dtype=np.float64)
+    return (anchor_pairs(sims, idx, config.anchor_min),
+            _background(zh_best, zh_sum, zh_sq, m), _background(en_best, en_sum, en_sq, n))
+
+
+def _background(best: np.ndarray, total: np.ndarray, squares: np.ndarray, count: int) -> Background:
+    mean = total / max(count, 1)
+    var = np.maximum(squares / max(count, 1) - mean * mean, 0.0)
+    # A floor on the spread: a side of one or two sentences has (almost) none.
+    return Background(best=best, mean=mean.astype(np.float32), std=np.maximum(np.sqrt(var), 0.02).astype(np.float32))
 
 
 def _length_ratio(anchors: list[tuple[int, int]], zh_len: np.ndarray, en_len: np.ndarray) -> float:

@@ -25,6 +25,10 @@ class AlignConfig:
     orphan_below: float = 0.15  # a sentence whose best match is weaker than this is free to leave unaligned
     orphan_above: float = 0.3   # ... and one whose best match is stronger costs the full skip_penalty
     omission_slack: float = 3.0  # surplus sentences between anchors beyond which omissions are free
+    edge_mean: float = 4.0    # z-score of a rendered edge sentence against its bead's other side: mean ...
+    edge_std: float = 2.0     # ... and spread (z: std. dev. above what it scores with the document at large)
+    edge_gain: float = 0.02   # removing an edge sentence may raise its bead's similarity by at most this
+    edge_min_left_out: float = 0.02  # below this share of a side left out, its edges are not tested
 
     def __post_init__(self) -> None:
         if min(self.max_zh, self.max_en) < 1 or self.max_total < 2:

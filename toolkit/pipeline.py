@@ -25,8 +25,9 @@ from .segment import segment_document
 
 log = logging.getLogger(__name__)
 
-# Segment kinds that are not aligned unless asked: an editor's headings and
-# TOC, and stage notes such as [APPLAUSE], rarely have a counterpart.
+# Segment kinds that stand alone unless asked otherwise: an editor's headings
+# and TOC, and stage notes such as [APPLAUSE], rarely have a counterpart; they
+# are free to leave out and may only form 1-1 beads.
 UNALIGNED_KINDS = ("heading", "note")
 ZH_SCRIPTS = ("as-is", "simplified", "traditional")
 # How a span of several sentences is embedded: "exact" embeds its concatenated
@@ -95,10 +96,9 @@ def align_documents(zh: Document, en: Document, options: AlignOptions = AlignOpt
 
     progress = progress or Progress()
     embedder = embedder or get_embedder(options.embedder)
-    zh_keep = _alignable(zh, options.align_headings)
-    en_keep = _alignable(en, options.align_headings)
     preamble = set() if options.align_preamble else set(preamble_indices(zh))
-    zh_keep = [i for i in zh_keep if i not in preamble]
+    zh_keep = [i for i in range(len(zh)) if i not in preamble]
+    en_keep = list(range(len(en)))
     zh_norms = [zh.segments[i].norm for i in zh_keep]
     en_norms = [en.segments[i].norm for i in en_keep]
 
@@ -129,8 +129,14 @@ def align_documents(zh: Document, en: Document, options: AlignOptions = AlignOpt
     zh_len = np.array([len(t) for t in zh_norms], dtype=np.float64)
     en_len = np.array([len(t) for t in en_norms], dtype=np.float64)
     progress.start("aligning", len(zh_norms))
+    # Headings and notes take part, but stand alone and are free to leave out:
+    # they are aligned only where the other side has their match.
+    zh_solo = en_solo = None
+    if not options.align_headings:
+        zh_solo = np.array([zh.segments[i].kind in UNALIGNED_KINDS for i in zh_keep], dtype=bool)
+        en_solo = np.array([en.segments[i].kind in UNALIGNED_KINDS for i in en_keep], dtype=bool)
     beads, info = align_vectors(zh_parts, en_parts, weights, zh_len, en_len, options.config, progress.advance,
-                                zh_spans if exact else None, en_spans if exact else None)
+                                zh_spans if exact else None, en_spans if exact else None, zh_solo, en_solo)
     progress.finish()
     timings["dp_s"] = round(time.perf_counter() - started, 3)
 
@@ -190,12 +196,6 @@ def preamble_indices(document: Document) -> list[int]:
     if turns[0] > MAX_PREAMBLE_SHARE * len(document):
         return []
     return list(range(turns[0]))
-
-
-def _alignable(document: Document, align_headings: bool) -> list[int]:
-    if align_headings:
-        return list(range(len(document)))
-    return [s.index for s in document.segments if s.kind not in UNALIGNED_KINDS]
 
 
 def restore_unaligned(beads: list[Bead], zh_keep: list[int], en_keep: list[int],

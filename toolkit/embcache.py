@@ -1,0 +1,156 @@
+"""A persistent cache of sentence and span embeddings: (model, text) -> vector.
+
+Aligning embeds every sentence and every span of a few consecutive sentences;
+that is nearly all of an alignment's time. The vectors depend only on the
+model and the text, so they are kept in one SQLite file and a re-alignment
+(other settings, after a review, a corpus rerun) embeds nothing twice. The
+key is the sha256 of the model's description and the text; another model or
+another text is a miss, never a stale hit. Vectors are stored as float32, so a
+cached vector is bit-identical to the one just computed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+
+from .embed import Embedder, ProgressFn
+from .errors import ToolkitError
+
+SCHEMA_VERSION = 1
+_CHUNK = 500  # keys per SELECT ... IN (...): below SQLite's variable limit
+
+
+def default_embedding_cache_path() -> Path:
+    """``$XDG_CACHE_HOME/bitext/embeddings.sqlite`` (``~/.cache`` when unset)."""
+    root = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(root) / "bitext" / "embeddings.sqlite"
+
+
+def embedding_key(model: str, text: str) -> str:
+    payload = json.dumps([model, text], ensure_ascii=False)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+class EmbeddingCache:
+    """Vectors kept in one SQLite file at ``path`` (created with its folders).
+
+    A file that is not such a cache raises :class:`ToolkitError` whose hint
+    says to delete it: it holds nothing that cannot be computed again.
+    """
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.hits = 0
+        self.misses = 0
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if self.path.is_dir():
+                raise ToolkitError(f"the embedding cache {self.path} is a folder", "give a file path for the cache")
+            self._db = sqlite3.connect(str(self.path), timeout=30)
+        except OSError as exc:
+            raise ToolkitError(f"cannot create the embedding cache {self.path}: {exc.strerror}",
+                               "give a cache path in a folder you can write to, or --no-embedding-cache") from exc
+        except sqlite3.Error as exc:
+            raise self._unusable(exc) from exc
+        try:
+            with self._db:
+                self._db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+                self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vec BLOB NOT NULL)")
+                self._db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+            (version,) = self._db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+            if version != str(SCHEMA_VERSION):
+                raise sqlite3.DatabaseError(f"schema version {version}, this toolkit writes {SCHEMA_VERSION}")
+        except sqlite3.Error as exc:
+            self._db.close()
+            raise self._unusable(exc) from exc
+
+    def _unusable(self, exc: Exception) -> ToolkitError:
+        return ToolkitError(f"the embedding cache {self.path} cannot be used: {exc}",
+                            f"delete {self.path} (it only holds cached embeddings; they will be made again)")
+
+    def get_many(self, model: str, texts: Sequence[str], dim: int) -> dict[str, "object"]:
+        """The cached vector (float32 array of ``dim``) of each text that has one."""
+        import numpy as np
+
+        keys = {embedding_key(model, t): t for t in texts}
+        wanted = list(keys)
+        found = {}
+        try:
+            for start in range(0, len(wanted), _CHUNK):
+                chunk = wanted[start:start + _CHUNK]
+                rows = self._db.execute(
+                    f"SELECT key, vec FROM vectors WHERE key IN ({','.join('?' * len(chunk))})", chunk).fetchall()
+                for key, blob in rows:
+                    vec = np.frombuffer(blob, dtype=np.float32)
+                    if vec.shape[0] == dim:  # a vector of another size is no hit
+                        found[keys[key]] = vec
+        except sqlite3.Error as exc:
+            raise self._unusable(exc) from exc
+        self.hits += len(found)
+        self.misses += len(keys) - len(found)
+        return found
+
+    def put_many(self, model: str, vectors: dict[str, "object"]) -> None:
+        import numpy as np
+
+        rows = [(embedding_key(model, t), np.asarray(v, dtype=np.float32).tobytes()) for t, v in vectors.items()]
+        try:
+            with self._db:
+                self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)", rows)
+        except sqlite3.Error as exc:
+            raise self._unusable(exc) from exc
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> "EmbeddingCache":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class CachedEmbedder(Embedder):
+    """An embedder whose vectors go through an :class:`EmbeddingCache` first.
+
+    Misses are embedded by ``inner`` in one call and stored as soon as it
+    returns, so an interrupted run keeps what it had finished.
+    """
+
+    def __init__(self, inner: Embedder, cache: EmbeddingCache):
+        self.inner = inner
+        self.cache = cache
+        self.name = inner.name
+
+    def describe(self) -> str:
+        return self.inner.describe()
+
+    @property
+    def dim(self) -> int:
+        return self.inner.dim
+
+    def embed(self, texts: Sequence[str], progress: ProgressFn | None = None):
+        import numpy as np
+
+        model = self.inner.describe()
+        unique = list(dict.fromkeys(texts))
+        found = self.cache.get_many(model, unique, self.inner.dim) if unique else {}
+        if progress is not None and found:
+            progress(sum(1 for t in texts if t in found))
+        missing = [t for t in unique if t not in found]
+        if missing:
+            fresh = self.inner.embed(missing, progress)
+            if progress is not None:  # the copies of a text beyond its first came free
+                wanted = set(missing)
+                progress(sum(1 for t in texts if t in wanted) - len(missing))
+            new = dict(zip(missing, fresh))
+            self.cache.put_many(model, new)
+            found.update(new)
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.stack([found[t] for t in texts]).astype(np.float32, copy=False)
