@@ -29,8 +29,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .config import AlignConfig
-from .records import Bead
+from toolkit.core.config import AlignConfig
+from toolkit.core.records import Bead
 
 log = logging.getLogger(__name__)
 
