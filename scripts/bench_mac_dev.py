@@ -16,10 +16,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from toolkit.embed import get_embedder
-from toolkit.evaluate import score_paths
+from toolkit.align.embed import get_embedder
+from toolkit.align.evaluate import score_paths
+from toolkit.formats.writers import write_align
 from toolkit.pipeline import AlignOptions, align_documents, load_document
-from toolkit.writers import write_align
 
 MAC_DEV = Path(__file__).resolve().parents[2] / "shared" / "gold" / "mac-dev"
 TARGET_STRICT_F1 = 0.90

@@ -7,7 +7,7 @@ the first N sentences of ``../shared/mt-test/damo_mt_testsets_zh2en_news_wmt18.c
 * load time (the GGUF conversion on a first run, the cached safetensors after);
 * generation time and sentences per second, through ``translate_checked`` (checks
   and one retry of flagged outputs included, as the pipeline runs it);
-* corpus BLEU and chrF with sacrebleu's signatures (``toolkit.score.corpus_scores``);
+* corpus BLEU and chrF with sacrebleu's signatures (``toolkit.score.metrics.corpus_scores``);
 * how many outputs are still flagged, by flag;
 * peak memory (max RSS) of the process.
 
@@ -58,10 +58,10 @@ def run_child(spec: str, args: argparse.Namespace) -> dict:
     """Load one model, translate the test set, score it: everything the parent reports."""
     import logging
 
-    from toolkit.errors import ToolkitError
-    from toolkit.mtcache import TranslationCache
-    from toolkit.score import corpus_scores
-    from toolkit.translate import get_translator, translate_checked
+    from toolkit.core.errors import ToolkitError
+    from toolkit.score.metrics import corpus_scores
+    from toolkit.translate.backends import get_translator, translate_checked
+    from toolkit.translate.cache import TranslationCache
 
     logging.basicConfig(level=logging.WARNING, format="  %(message)s")
     sources, refs = read_test_set(Path(args.csv), args.n)

@@ -97,9 +97,9 @@ def max_rss_mb() -> float:
 
 def run_child(n_zh: int, n_en: int) -> dict:
     """Build, align and time one size in this process; returns the figures."""
-    from toolkit.embed import get_embedder
+    from toolkit.align.embed import get_embedder
     from toolkit.pipeline import AlignOptions, Progress, align_documents
-    from toolkit.segment import segment_document
+    from toolkit.text.segment import segment_document
 
     zh_lines, zh_used = build_side(chapter_lines("zh"), n_zh)
     en_lines, en_used = build_side(chapter_lines("en"), n_en)

@@ -31,9 +31,9 @@ SIZE = (120, 34)
 
 def complete_result(edition: Path, work: Path) -> Path:
     """A folder ``bitext review`` can open, with ``edition``'s beads; rebuilt from the signature if need be."""
-    from toolkit.errors import ToolkitError
-    from toolkit.review import JOURNAL_SUFFIX, ReviewSession
-    from toolkit.writers import output_paths, read_jsonl, read_signature
+    from toolkit.core.errors import ToolkitError
+    from toolkit.formats.writers import output_paths, read_jsonl, read_signature
+    from toolkit.review.session import JOURNAL_SUFFIX, ReviewSession
 
     folder = work / edition.name
     shutil.copytree(edition, folder)
@@ -85,8 +85,8 @@ def screen_text(app) -> str:
 
 
 async def capture(folder: Path, bead: int | None, out: Path) -> None:
-    from toolkit.review import ReviewSession
-    from toolkit.review_ui import ReviewApp
+    from toolkit.review.session import ReviewSession
+    from toolkit.review.ui import ReviewApp
 
     session = ReviewSession.open(folder)
     if bead is None:

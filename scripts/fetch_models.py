@@ -38,7 +38,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from toolkit.errors import ModelError
+from toolkit.core.errors import ModelError
 
 logger = logging.getLogger("fetch_models")
 

@@ -9,7 +9,7 @@ DATA is the JSONL of ``bitext export ... --to jsonl --split -o DATA`` (or one of
 split files): the train split trains, the dev split is translated and scored with
 sacrebleu before and after. OUT then holds the model and tokenizer, ``metrics.json``
 and ``finetune.signature.json``; translate with ``bitext translate FILE --mt seq2seq:OUT``.
-The recipe lives in :mod:`toolkit.finetune`; this is only its command line.
+The recipe lives in :mod:`toolkit.train.finetune`; this is only its command line.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from typing import Optional
 
 import typer
 
-from toolkit.errors import ToolkitError
-from toolkit.finetune import METRICS_FILE, SIGNATURE_FILE, FinetuneConfig, Progress, find_splits, finetune
+from toolkit.core.errors import ToolkitError
+from toolkit.train.finetune import METRICS_FILE, SIGNATURE_FILE, FinetuneConfig, Progress, find_splits, finetune
 
 _DEFAULT = FinetuneConfig()
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)

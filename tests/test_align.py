@@ -13,9 +13,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from toolkit.align import align_vectors, anchor_pairs, band_limits, dp_align, find_anchors, skip_prices, span_vectors
-from toolkit.config import AlignConfig
-from toolkit.records import Bead
+from toolkit.align.dp import align_vectors, anchor_pairs, band_limits, dp_align, find_anchors, skip_prices, span_vectors
+from toolkit.core.config import AlignConfig
+from toolkit.core.records import Bead
 
 ZH_CHARS_PER_CONCEPT = 20
 EN_CHARS_PER_CONCEPT = 60

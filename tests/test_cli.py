@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from toolkit import __version__
 from toolkit.cli import app
-from toolkit.writers import read_align, read_signature
+from toolkit.formats.writers import read_align, read_signature
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 ZH = EXAMPLES / "interview.zh.txt"

@@ -11,9 +11,9 @@ import pytest
 from typer.testing import CliRunner
 
 from toolkit.cli import app
-from toolkit.errors import ModelError
-from toolkit.score import DEFAULT_MT
-from toolkit.writers import read_jsonl, write_records
+from toolkit.core.errors import ModelError
+from toolkit.formats.writers import read_jsonl, write_records
+from toolkit.score.metrics import DEFAULT_MT
 
 runner = CliRunner()
 
@@ -132,7 +132,7 @@ class FakeCache:
 
 @pytest.fixture
 def fake_translate(monkeypatch, tmp_path):
-    """Stand-ins for ``toolkit.translate`` and ``toolkit.mtcache``; records what they were asked."""
+    """Stand-ins for ``toolkit.translate.backends`` and ``toolkit.translate.cache``; records what they were asked."""
     calls = {}
 
     def get_translator(spec):
@@ -151,14 +151,14 @@ def fake_translate(monkeypatch, tmp_path):
         return [FakeTranslation(t, FAKE_MT.get(t, "?"), ("length",) if t == "狗在叫。" else (), t == "狗在叫。")
                 for t in texts]
 
-    translate = types.ModuleType("toolkit.translate")
+    translate = types.ModuleType("toolkit.translate.backends")
     translate.get_translator = get_translator
     translate.translate_checked = translate_checked
-    mtcache = types.ModuleType("toolkit.mtcache")
+    mtcache = types.ModuleType("toolkit.translate.cache")
     mtcache.TranslationCache = FakeCache
     mtcache.default_cache_path = lambda: tmp_path / "xdg" / "bitext" / "translations.sqlite"
-    monkeypatch.setitem(sys.modules, "toolkit.translate", translate)
-    monkeypatch.setitem(sys.modules, "toolkit.mtcache", mtcache)
+    monkeypatch.setitem(sys.modules, "toolkit.translate.backends", translate)
+    monkeypatch.setitem(sys.modules, "toolkit.translate.cache", mtcache)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     return calls
 
@@ -207,7 +207,7 @@ def test_score_writes_records_and_report(out_dir, fake_translate, monkeypatch, t
 
 
 def test_score_writes_the_scores_into_the_tmx(out_dir, fake_translate):
-    from toolkit.writers import read_tmx
+    from toolkit.formats.writers import read_tmx
 
     (out_dir / "talk.signature.json").write_text(json.dumps({"zh_script_in": "traditional"}), encoding="utf-8")
     result = runner.invoke(app, ["score", str(out_dir), "-q"])
@@ -273,14 +273,14 @@ def test_score_folder_errors(tmp_path, fake_translate):
 
 
 def test_score_without_translate_module(out_dir, monkeypatch):
-    # None in sys.modules makes the import fail, as when toolkit.translate is not installed.
-    monkeypatch.setitem(sys.modules, "toolkit.translate", None)
+    # None in sys.modules makes the import fail, as when toolkit.translate.backends is not installed.
+    monkeypatch.setitem(sys.modules, "toolkit.translate.backends", None)
     assert "machine translation is not available" in one_error_line(runner.invoke(app, ["score", str(out_dir)]))
 
 
 def test_score_with_the_real_none_translator(out_dir, tmp_path):
-    """Against toolkit.translate itself when it is there: 'none' translates nothing, so nothing is scored."""
-    pytest.importorskip("toolkit.translate")
+    """Against toolkit.translate.backends itself when it is there: 'none' translates nothing, so nothing is scored."""
+    pytest.importorskip("toolkit.translate.backends")
     result = runner.invoke(app, ["score", str(out_dir), "--mt", "none", "--cache", str(tmp_path / "c.sqlite"), "-q"])
     assert result.exit_code == 0, result.output
     report = json.loads((out_dir / "talk.score.json").read_text(encoding="utf-8"))

@@ -11,7 +11,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from toolkit.edition import LOW_CONFIDENCE, omission_summary, render_html, render_markdown, zh_lang_tag
+from toolkit.export.edition import LOW_CONFIDENCE, omission_summary, render_html, render_markdown, zh_lang_tag
 
 VOID = {"meta", "br", "hr", "img", "link", "input", "wbr", "source", "col", "area", "base", "embed", "track"}
 NASTY = 'a <script>alert("x")</script> & \'q\' </div>\x07\x00 end'

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from toolkit.embed import TransformersEmbedder, USEEmbedder, get_embedder
-from toolkit.errors import ModelError
+from toolkit.align.embed import TransformersEmbedder, USEEmbedder, get_embedder
+from toolkit.core.errors import ModelError
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 HIDDEN = 32
@@ -141,7 +141,7 @@ def test_embedder_names_build_the_right_class():
 
 def test_cli_align_with_tiny_model(tiny_model, tmp_path, monkeypatch):
     from toolkit.cli import app
-    from toolkit.writers import read_align, read_signature
+    from toolkit.formats.writers import read_align, read_signature
 
     monkeypatch.setattr("sys.argv", ["bitext"])
     out = tmp_path / "out"

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from toolkit.errors import InputError, ToolkitError
-from toolkit.evaluate import AlignmentScores, pair_paths, score_alignments, score_paths
-from toolkit.records import Bead
-from toolkit.writers import parse_bead, read_align
+from toolkit.align.evaluate import AlignmentScores, pair_paths, score_alignments, score_paths
+from toolkit.core.errors import InputError, ToolkitError
+from toolkit.core.records import Bead
+from toolkit.formats.writers import parse_bead, read_align
 
 GOLD_DIR = Path(__file__).resolve().parents[2] / "shared" / "gold" / "mac-dev" / "gold"
 

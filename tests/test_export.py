@@ -11,8 +11,9 @@ import pytest
 from typer.testing import CliRunner
 
 from toolkit.cli import app
-from toolkit.errors import FormatError, InputError, ToolkitError
-from toolkit.export import (
+from toolkit.core.errors import FormatError, InputError, ToolkitError
+from toolkit.core.records import Alignment, Bead, Document, Segment
+from toolkit.export.exports import (
     AlignedResult,
     AlignmentScoreFilter,
     DuplicateFilter,
@@ -34,8 +35,7 @@ from toolkit.export import (
     write_training_jsonl,
     write_tsv,
 )
-from toolkit.records import Alignment, Bead, Document, Segment
-from toolkit.writers import read_signature, read_tmx, write_alignment
+from toolkit.formats.writers import read_signature, read_tmx, write_alignment
 
 runner = CliRunner()
 TRICKY_ZH = '他说：“<b>&amp;”\t和\'引号\'\x07。'

@@ -185,7 +185,7 @@ def test_registry_entries_are_complete():
     for name, raw in models.items():
         for key in fm.REQUIRED_ENTRY_KEYS + ("hub_tokenizer", "prompt"):
             assert raw.get(key), f"{name} lacks {key}"
-        # toolkit.translate reads "tokenizer" as an override and would go to the hub for it;
+        # toolkit.translate.backends reads "tokenizer" as an override and would go to the hub for it;
         # a GGUF carries its own, so the hub name is kept under another key.
         assert "tokenizer" not in raw
         assert "{text}" in raw["prompt"]["user"] and raw["prompt"]["system"]

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from toolkit.errors import FormatError, InputError
-from toolkit.export import split_path, write_training_jsonl
-from toolkit.finetune import (
+from toolkit.core.errors import FormatError, InputError
+from toolkit.export.exports import split_path, write_training_jsonl
+from toolkit.train.finetune import (
     FinetuneConfig,
     collate,
     find_splits,
@@ -217,7 +217,7 @@ def test_labels_come_from_the_target_vocabulary_and_are_truncated(tiny_marian):
 
 
 def test_finetune_end_to_end(tiny_marian, tmp_path, one_thread):
-    from toolkit.translate import get_translator
+    from toolkit.translate.backends import get_translator
 
     pairs = toy_pairs()
     dev = pairs[5::12]  # every 12th pair held out: 12 pairs, each word still seen in training

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from toolkit.lexicon import (
+from toolkit.align.lexicon import (
     chinese_concepts,
     concept_vectors,
     english_concepts,

@@ -10,11 +10,11 @@ import pytest
 from typer.testing import CliRunner
 
 from toolkit.cli import app
+from toolkit.core.records import Alignment, Bead, Document
+from toolkit.formats.writers import read_tmx
 from toolkit.pipeline import fill_gaps, translation_only, untranslated_texts
-from toolkit.records import Alignment, Bead, Document
-from toolkit.segment import segment_document
-from toolkit.translate import Translation, Translator
-from toolkit.writers import read_tmx
+from toolkit.text.segment import segment_document
+from toolkit.translate.backends import Translation, Translator
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -76,7 +76,7 @@ class UpperTranslator(Translator):
 
 @pytest.fixture
 def fake_mt(monkeypatch, tmp_path):
-    import toolkit.translate as translate
+    import toolkit.translate.backends as translate
 
     monkeypatch.setattr(translate, "get_translator", lambda spec, models_dir=None: UpperTranslator())
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
@@ -136,7 +136,7 @@ def _records(out):
 
 
 def test_align_with_mt_scores_every_pair_by_default(fake_mt, tmp_path):
-    from toolkit.score import sentence_scores
+    from toolkit.score.metrics import sentence_scores
 
     out = tmp_path / "out"
     result = _align(out, "--mt", "fake")
@@ -207,7 +207,7 @@ def _records_of(path):
 
 
 def test_align_uses_one_translator_for_the_gaps_and_the_scores(monkeypatch, tmp_path):
-    import toolkit.translate as translate
+    import toolkit.translate.backends as translate
 
     built = []
     monkeypatch.setattr(translate, "get_translator", lambda spec, models_dir=None: built.append(spec) or UpperTranslator())

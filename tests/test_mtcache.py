@@ -6,8 +6,8 @@ import sqlite3
 
 import pytest
 
-from toolkit.errors import ToolkitError
-from toolkit.mtcache import TranslationCache, cache_key
+from toolkit.core.errors import ToolkitError
+from toolkit.translate.cache import TranslationCache, cache_key
 
 MODEL = "seq2seq:tiny (num_beams=1)"
 SETTINGS = {"num_beams": 1, "max_new_tokens": 64}

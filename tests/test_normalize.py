@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from toolkit.normalize import (
+from toolkit.text.normalize import (
     _converter,
     detect_script,
     normalize_for_matching,

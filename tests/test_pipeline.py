@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from toolkit.embed import get_embedder
+from toolkit.align.embed import get_embedder
+from toolkit.core.records import Bead
 from toolkit.pipeline import AlignOptions, Progress, align_documents, convert_script, load_document, restore_unaligned
-from toolkit.records import Bead
-from toolkit.segment import segment_document
+from toolkit.text.segment import segment_document
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 

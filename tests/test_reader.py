@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from toolkit.errors import InputError
-from toolkit.reader import detect_encoding, read_text
+from toolkit.core.errors import InputError
+from toolkit.formats.reader import detect_encoding, read_text
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 KARPATHY = SHARED / "corpus" / "en" / "karpathy_sequoia_ai_ascent_2024.en.txt"

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from toolkit.align.evaluate import score_alignments, score_paths
 from toolkit.cli import app
-from toolkit.evaluate import score_alignments, score_paths
-from toolkit.journal import Journal, JournalError
-from toolkit.records import Alignment, Bead, Document, Segment
-from toolkit.review import ReviewError, ReviewSession, format_rows, parse_range
-from toolkit.writers import read_align, read_jsonl, read_signature, read_tmx, write_alignment, write_records
+from toolkit.core.records import Alignment, Bead, Document, Segment
+from toolkit.formats.writers import read_align, read_jsonl, read_signature, read_tmx, write_alignment, write_records
+from toolkit.review.journal import Journal, JournalError
+from toolkit.review.session import ReviewError, ReviewSession, format_rows, parse_range
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 runner = CliRunner()
@@ -397,10 +397,10 @@ def test_export_then_reopen_and_undo_past_it(folder):
 def test_crash_during_export_is_recognised(folder, monkeypatch):
     session = open_session(folder)
     session.set_en(2, "Host: Hi there.")
-    import toolkit.review as review
+    import toolkit.review.session as review
 
     def crash(*args, **kwargs):
-        from toolkit.writers import write_align
+        from toolkit.formats.writers import write_align
         write_align(folder / "doc.align", args[1].beads)  # the first file is written, then the lights go out
         raise KeyboardInterrupt
 
@@ -509,8 +509,8 @@ def test_cli_on_a_real_alignment(tmp_path, monkeypatch):
 
 
 def test_reviewed_folder_still_serves_score_and_export(folder):
-    from toolkit.export import load_result
-    from toolkit.score import find_jsonl
+    from toolkit.export.exports import load_result
+    from toolkit.score.metrics import find_jsonl
 
     assert run(str(folder), "--approve", "1-5").exit_code == 0
     assert find_jsonl(folder) == folder / "doc.jsonl"  # the journal is not mistaken for the beads
@@ -630,7 +630,7 @@ def test_retranslate_refusals(folder, call, message):
 
 
 def test_retranslate_with_none_is_refused(folder):
-    from toolkit.translate import NoTranslator
+    from toolkit.translate.backends import NoTranslator
 
     with pytest.raises(ReviewError, match="does not translate"):
         open_session(folder).retranslate(1, NoTranslator())

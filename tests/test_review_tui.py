@@ -21,11 +21,11 @@ from typer.testing import CliRunner
 
 from test_review import BEADS, EN, ZH, clock_from, journal_lines, snapshot, write_folder
 from toolkit.cli import app as cli_app
-from toolkit.records import Bead
-from toolkit.review import ReviewSession, recorded_mt_spec
-from toolkit.review_ui import (EditScreen, HelpScreen, MoveScreen, PromptScreen, ReviewApp, SplitScreen)
-from toolkit.translate import Translator
-from toolkit.writers import read_align, read_jsonl, read_tmx
+from toolkit.core.records import Bead
+from toolkit.formats.writers import read_align, read_jsonl, read_tmx
+from toolkit.review.session import ReviewSession, recorded_mt_spec
+from toolkit.review.ui import (EditScreen, HelpScreen, MoveScreen, PromptScreen, ReviewApp, SplitScreen)
+from toolkit.translate.backends import Translator
 
 SIZE = (110, 32)
 runner = CliRunner()
@@ -435,7 +435,7 @@ def test_bitext_review_without_options_opens_the_ui(folder, monkeypatch):
             exported: list = []
         return Done()
 
-    monkeypatch.setattr("toolkit.review_ui.run_review", fake_run)
+    monkeypatch.setattr("toolkit.review.ui.run_review", fake_run)
     result = runner.invoke(cli_app, ["review", str(folder), "--mt", "qwen0.5b", "--mt-cache", "c.sqlite"])
     assert result.exit_code == 0, result.output
     assert seen["spec"] == "qwen0.5b" and seen["cache"] == Path("c.sqlite") and seen["factory"] is not None
@@ -456,12 +456,12 @@ def fake_model(monkeypatch):
 
     def get_translator(spec, models_dir=None):
         if spec != "fake":
-            from toolkit.errors import ModelError
+            from toolkit.core.errors import ModelError
             raise ModelError(f"unknown translator {spec!r}", "only fake here")
         made.append(FakeTranslator())
         return made[-1]
 
-    monkeypatch.setattr("toolkit.translate.get_translator", get_translator)
+    monkeypatch.setattr("toolkit.translate.backends.get_translator", get_translator)
     return made
 
 

@@ -1,4 +1,4 @@
-"""toolkit.score: sacrebleu scores checked against hand-computed values, and alignment scoring."""
+"""toolkit.score.metrics: sacrebleu scores checked against hand-computed values, and alignment scoring."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ import math
 
 import pytest
 
-from toolkit.errors import InputError, ToolkitError
-from toolkit.score import (LOWEST_PAIRS, CorpusScores, PairScore, corpus_scores, find_jsonl, format_report,
+from toolkit.core.errors import InputError, ToolkitError
+from toolkit.formats.writers import read_jsonl, write_records
+from toolkit.score.metrics import (LOWEST_PAIRS, CorpusScores, PairScore, corpus_scores, find_jsonl, format_report,
                            needs_translation, read_segments, report_path, score_alignment, sentence_scores,
                            write_report)
-from toolkit.writers import read_jsonl, write_records
 
 # ---------------------------------------------------------------------------
 # sentence and corpus scores

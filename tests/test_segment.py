@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from toolkit.reader import read_text
-from toolkit.records import Document
-from toolkit.segment import segment_document
+from toolkit.core.records import Document
+from toolkit.formats.reader import read_text
+from toolkit.text.segment import segment_document
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 SEEDS = SHARED / "corpus" / "seeds"
@@ -393,7 +393,7 @@ def test_karpathy_transcript_becomes_sentences():
 
 
 def test_fiction_speech_verbs_are_not_speaker_labels():
-    from toolkit.segment import segment_document
+    from toolkit.text.segment import segment_document
 
     doc = segment_document("韦小宝笑道：好。\n凤姐道：不好。\n韦小宝笑道：走吧。\n凤姐道：是。\n", "zh")
     assert all(s.speaker is None for s in doc.segments)

@@ -18,8 +18,9 @@ import pytest
 from typer.testing import CliRunner
 
 from toolkit.cli import app
-from toolkit.errors import FormatError, InputError
-from toolkit.export import (
+from toolkit.core.errors import FormatError, InputError
+from toolkit.core.records import Alignment, Bead, Document, Segment
+from toolkit.export.exports import (
     TMX_IMPORT_KEY,
     export_signature,
     load_result,
@@ -28,8 +29,7 @@ from toolkit.export import (
     sidecar_path,
     write_result_tmx,
 )
-from toolkit.records import Alignment, Bead, Document, Segment
-from toolkit.writers import read_tmx, read_tmx_memory, tmx_side, tmx_zh_script, write_alignment
+from toolkit.formats.writers import read_tmx, read_tmx_memory, tmx_side, tmx_zh_script, write_alignment
 
 runner = CliRunner()
 

@@ -12,20 +12,20 @@ from pathlib import Path
 
 import pytest
 
-from toolkit.errors import ModelError
-from toolkit.mtcache import TranslationCache
-from toolkit.translate import (
+from toolkit.core.errors import ModelError
+from toolkit.translate.backends import (
     LLM_ENGINES,
     LLMTranslator,
     NoTranslator,
     Seq2SeqTranslator,
     Translation,
     Translator,
-    check_translation,
     clean_llm_output,
     get_translator,
     translate_checked,
 )
+from toolkit.translate.cache import TranslationCache
+from toolkit.translate.checks import check_translation
 
 SPECIAL = ["<pad>", "<unk>", "</s>", "<s>", "<|im_start|>", "<|im_end|>", "zho_Hans", "eng_Latn"]
 WORDS = "the host why did you build this tool it can handle chinese yes output text system user assistant".split()
@@ -402,7 +402,7 @@ def test_registry_prompt_and_size(tmp_path):
 
 
 def test_project_registry_is_found_from_anywhere(tmp_path, monkeypatch):
-    from toolkit.translate import PROJECT_MODELS_DIR, default_models_dir
+    from toolkit.translate.backends import PROJECT_MODELS_DIR, default_models_dir
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("BITEXT_MODELS_DIR")  # conftest hides the project's models from other tests
@@ -418,7 +418,7 @@ def test_project_registry_is_found_from_anywhere(tmp_path, monkeypatch):
 
 
 def test_models_dir_from_the_environment(tmp_path, monkeypatch):
-    from toolkit.translate import default_models_dir
+    from toolkit.translate.backends import default_models_dir
 
     monkeypatch.setenv("BITEXT_MODELS_DIR", str(tmp_path))
     assert default_models_dir() == tmp_path
@@ -436,7 +436,7 @@ def test_broken_registry(tmp_path):
 
 
 def test_import_does_not_load_torch():
-    code = "import sys, toolkit.translate, toolkit.mtcache; assert 'torch' not in sys.modules, 'torch imported'"
+    code = "import sys, toolkit.translate.backends, toolkit.translate.cache; assert 'torch' not in sys.modules, 'torch imported'"
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
@@ -517,7 +517,7 @@ def test_continuous_engine_falls_back_for_dropped_requests(tiny_llm, monkeypatch
         return {key: value for key, value in results.items() if key != first}
 
     monkeypatch.setattr(translator._model, "generate_batch", drops_the_first)
-    with caplog.at_level("WARNING", logger="toolkit.translate"):
+    with caplog.at_level("WARNING", logger="toolkit.translate.backends"):
         assert translator.translate(SOURCES) == expected
     assert "no output for 1 of" in caplog.text
 
@@ -558,7 +558,7 @@ def test_folder_that_is_not_a_model(tmp_path):
 
 def test_gguf_needs_its_packages(tmp_path, monkeypatch):
     pytest.importorskip("transformers")
-    import toolkit.translate as translate
+    import toolkit.translate.backends as translate
 
     real = translate.importlib.util.find_spec
     monkeypatch.setattr(translate.importlib.util, "find_spec",
@@ -651,7 +651,7 @@ def test_damaged_gguf_file(tmp_path):
 
 def test_gguf_conversion_is_cached_next_to_the_file(tmp_path, capfd):
     pytest.importorskip("accelerate")
-    from toolkit.translate import GGUF_CACHE_STAMP, gguf_cache_dir
+    from toolkit.translate.backends import GGUF_CACHE_STAMP, gguf_cache_dir
 
     path = _write_tiny_gguf(tmp_path / "tiny-q.gguf")
     first = get_translator(f"llm:{path}")
@@ -689,7 +689,7 @@ def test_gguf_cache_can_be_turned_off(tmp_path):
 
 def test_unwritable_gguf_cache_only_warns(tmp_path, monkeypatch, caplog):
     pytest.importorskip("accelerate")
-    import toolkit.translate as translate
+    import toolkit.translate.backends as translate
 
     path = _write_tiny_gguf(tmp_path / "tiny-q.gguf")
     (tmp_path / ".cache").write_text("a file where the cache folder should be", encoding="utf-8")

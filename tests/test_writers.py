@@ -12,10 +12,10 @@ import pytest
 
 import toolkit
 from toolkit import atomic
-from toolkit.atomic import atomic_write_bytes, atomic_write_text, atomic_writer
-from toolkit.errors import FormatError, InputError, ToolkitError
-from toolkit.records import Alignment, Bead, Document, Segment
-from toolkit.writers import (
+from toolkit.core.atomic import atomic_write_bytes, atomic_write_text, atomic_writer
+from toolkit.core.errors import FormatError, InputError, ToolkitError
+from toolkit.core.records import Alignment, Bead, Document, Segment
+from toolkit.formats.writers import (
     JSONL_KEYS,
     bead_records,
     format_bead,

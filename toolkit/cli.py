@@ -14,11 +14,11 @@ from typing import Optional
 
 import typer
 
-from .config import AlignConfig
-from .embed import DEFAULT_EMBEDDER, EMBEDDERS
-from .errors import ToolkitError
-from .pipeline import EXACT_SPAN_LIMIT, SPAN_EMBEDDINGS, ZH_SCRIPTS
-from .score import DEFAULT_MT as SCORE_MT
+from toolkit.align.embed import DEFAULT_EMBEDDER, EMBEDDERS
+from toolkit.core.config import AlignConfig
+from toolkit.core.errors import ToolkitError
+from toolkit.pipeline import EXACT_SPAN_LIMIT, SPAN_EMBEDDINGS, ZH_SCRIPTS
+from toolkit.score.metrics import DEFAULT_MT as SCORE_MT
 
 app = typer.Typer(
     name="bitext",
@@ -105,9 +105,9 @@ def align(
     """Align a Chinese text with its English original and write .align, .jsonl, .tmx, sentences and a signature."""
     from dataclasses import replace
 
-    from .pipeline import AlignOptions, Progress, align_documents, file_digest, load_document, score_records
-    from .score import report_path, write_report
-    from .writers import bead_records, output_paths
+    from toolkit.formats.writers import bead_records, output_paths
+    from toolkit.pipeline import AlignOptions, Progress, align_documents, file_digest, load_document, score_records
+    from toolkit.score.metrics import report_path, write_report
 
     bar = _Bar(quiet)
     try:
@@ -165,7 +165,7 @@ def align(
 
 def _align_scorer(score_pairs: Optional[bool], mt: Optional[str]):
     """(spec, translator) `align` scores with, or None: --no-score, or no model available by default."""
-    from .pipeline import scoring_translator
+    from toolkit.pipeline import scoring_translator
 
     if score_pairs is False:
         return None
@@ -178,7 +178,7 @@ def _align_scorer(score_pairs: Optional[bool], mt: Optional[str]):
 
 
 def _write_outputs(out_dir: Path, result, records=None) -> list[Path]:
-    from .writers import write_alignment
+    from toolkit.formats.writers import write_alignment
 
     try:
         return write_alignment(out_dir, result, records)
@@ -188,7 +188,7 @@ def _write_outputs(out_dir: Path, result, records=None) -> list[Path]:
 
 
 def _machine_translate_gaps(result, spec: str, cache: Optional[Path], progress, translator=None):
-    from .pipeline import fill_gaps, translate_texts, untranslated_texts
+    from toolkit.pipeline import fill_gaps, translate_texts, untranslated_texts
 
     texts = untranslated_texts(result)
     translations, model = translate_texts(texts, spec, cache, True, progress, translator)
@@ -209,8 +209,8 @@ def translate(
     """Machine-translate a whole Chinese document, segment by segment, marked as MT (same outputs as align)."""
     from dataclasses import replace
 
-    from .pipeline import Progress, convert_script, file_digest, load_document, translation_only
-    from .writers import output_paths
+    from toolkit.formats.writers import output_paths
+    from toolkit.pipeline import Progress, convert_script, file_digest, load_document, translation_only
 
     bar = _Bar(quiet)
     try:
@@ -242,7 +242,7 @@ def evaluate(
     pred: Path = typer.Argument(..., metavar="PRED", help="Predicted .align file, or a folder (matched by file name)."),
 ) -> None:
     """Strict and lax precision / recall / F1 of predicted beads against gold (Vecalign's definitions)."""
-    from .evaluate import score_paths
+    from toolkit.align.evaluate import score_paths
 
     try:
         scores = score_paths(gold, pred)
@@ -254,7 +254,7 @@ def evaluate(
 def _print_version(value: bool) -> None:
     # An option callback runs while parsing, so --version works without a command.
     if value:
-        from . import __version__
+        from toolkit.core.version import __version__
 
         typer.echo(f"bitext {__version__}")
         raise typer.Exit()
@@ -268,8 +268,8 @@ def _root(version: bool = typer.Option(False, "--version", help="Print the versi
 
 # ---------------------------------------------------------------------------
 # scoring: imported here, not at the top, so the commands above stay untouched;
-# toolkit.score imports sacrebleu lazily, so this costs nothing at start-up.
-from .score import DEFAULT_MT, DEFAULT_TARGET_LANG, LOWEST_PAIRS, TARGET_LANGS  # noqa: E402
+# toolkit.score.metrics imports sacrebleu lazily, so this costs nothing at start-up.
+from toolkit.score.metrics import DEFAULT_MT, DEFAULT_TARGET_LANG, LOWEST_PAIRS, TARGET_LANGS  # noqa: E402
 
 
 @app.command()
@@ -280,8 +280,8 @@ def bleu(
     sentence: bool = typer.Option(False, "--sentence", help="Also print each line's BLEU and chrF as TSV."),
 ) -> None:
     """Corpus BLEU, chrF and TER of HYP against REF with sacrebleu's signatures."""
-    from .errors import InputError
-    from .score import corpus_scores, read_segments, sentence_scores
+    from toolkit.core.errors import InputError
+    from toolkit.score.metrics import corpus_scores, read_segments, sentence_scores
 
     try:
         hyps, refs = read_segments(hyp), read_segments(ref)
@@ -302,7 +302,7 @@ def bleu(
 @app.command()
 def score(
     out_dir: Path = typer.Argument(..., metavar="OUT_DIR", help="Output folder of `bitext align` (holding one NAME.jsonl)."),
-    mt: str = typer.Option(DEFAULT_MT, "--mt", help="Translator for the Chinese side: a toolkit.translate spec (registry name, seq2seq[:MODEL], llm:MODEL, a path)."),
+    mt: str = typer.Option(DEFAULT_MT, "--mt", help="Translator for the Chinese side: a toolkit.translate.backends spec (registry name, seq2seq[:MODEL], llm:MODEL, a path)."),
     cache: Optional[Path] = typer.Option(None, "--cache", help="Translation cache (SQLite) [default: $XDG_CACHE_HOME/bitext/translations.sqlite]."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor fill the translation cache."),
     lowest: int = typer.Option(LOWEST_PAIRS, "--lowest", help="How many of the lowest-scoring pairs to list."),
@@ -313,9 +313,9 @@ def score(
     Adds sentence BLEU and chrF to each record of NAME.jsonl and each unit of NAME.tmx (props x-bleu, x-chrf),
     and writes the corpus report to NAME.score.json.
     """
-    from .pipeline import Progress, score_records
-    from .score import find_jsonl, format_report, report_path, write_report
-    from .writers import read_jsonl, write_records
+    from toolkit.formats.writers import read_jsonl, write_records
+    from toolkit.pipeline import Progress, score_records
+    from toolkit.score.metrics import find_jsonl, format_report, report_path, write_report
 
     bar = _Bar(quiet)
     try:
@@ -340,8 +340,8 @@ def score(
 
 def _rewrite_tmx(jsonl: Path, records: list[dict]) -> None:
     """Rewrite the NAME.tmx next to ``jsonl`` from ``records`` (scores added), if the folder has one."""
-    from .export import zh_script
-    from .writers import read_signature, script_language_tag, write_tmx_records
+    from toolkit.export.exports import zh_script
+    from toolkit.formats.writers import read_signature, script_language_tag, write_tmx_records
 
     tmx = jsonl.with_suffix(".tmx")
     signature_path = jsonl.with_name(jsonl.stem + ".signature.json")
@@ -352,9 +352,9 @@ def _rewrite_tmx(jsonl: Path, records: list[dict]) -> None:
 
 
 # ---------------------------------------------------------------------------
-# export: defaults come from toolkit.export and toolkit.edition (light modules).
-from .edition import LAYOUTS  # noqa: E402
-from .export import FORMATS, TRAINING_FORMATS, TrainingFilters  # noqa: E402
+# export: defaults come from toolkit.export.exports and toolkit.export.edition (light modules).
+from toolkit.export.edition import LAYOUTS  # noqa: E402
+from toolkit.export.exports import FORMATS, TRAINING_FORMATS, TrainingFilters  # noqa: E402
 
 _FILTERS = TrainingFilters()
 
@@ -377,9 +377,9 @@ def export(
 
     Every export carries the signature of its run: in the TMX header, the edition's footer, or FILE.signature.json next to JSONL/TSV.
     """
-    from .atomic import atomic_write_text
-    from .edition import render_html, render_markdown
-    from .export import (FilterSummary, default_output, export_signature, load_result, split_by_document, split_path,
+    from toolkit.core.atomic import atomic_write_text
+    from toolkit.export.edition import render_html, render_markdown
+    from toolkit.export.exports import (FilterSummary, default_output, export_signature, load_result, split_by_document, split_path,
                          training_records, write_result_tmx, write_training_jsonl, write_tsv)
 
     command = shlex.join(["bitext", *sys.argv[1:]])
@@ -439,7 +439,7 @@ def export(
 
 
 # ---------------------------------------------------------------------------
-# review: the full-screen UI (toolkit.review_ui, Textual) or the line mode, both over toolkit.review.
+# review: the full-screen UI (toolkit.review.ui, Textual) or the line mode, both over toolkit.review.session.
 
 
 @app.command()
@@ -473,7 +473,7 @@ def review(
     they apply in this order: --set-zh, --set-en, --no-counterpart, --approve, then one of --split, --merge, --move.
     --retranslate, --undo and --redo go alone.
     """
-    from .review import ReviewSession, format_rows, parse_range, recorded_mt_spec
+    from toolkit.review.session import ReviewSession, format_rows, parse_range, recorded_mt_spec
 
     ops: list[dict] = []
     try:
@@ -525,7 +525,7 @@ def review(
 
 
 def _translator_for(spec: Optional[str]):
-    from .translate import get_translator
+    from toolkit.translate.backends import get_translator
 
     if not spec:
         raise ToolkitError("no translator: the alignment was not machine-translated",
@@ -537,7 +537,7 @@ def _retranslation_ops(session, ranges: list[tuple[int, int]], spec: Optional[st
     """The retranslate operations for --retranslate N / A-B (one translator run for all of them)."""
     import contextlib
 
-    from .review import ReviewError
+    from toolkit.review.session import ReviewError
 
     numbers: list[int] = []
     for first, last in ranges:
@@ -557,7 +557,7 @@ def _retranslation_ops(session, ranges: list[tuple[int, int]], spec: Optional[st
     with contextlib.ExitStack() as stack:
         store = None
         if translator.translates:
-            from .mtcache import TranslationCache, default_cache_path
+            from toolkit.translate.cache import TranslationCache, default_cache_path
 
             store = stack.enter_context(TranslationCache(cache or default_cache_path()))
         return session.retranslation_ops(numbers, translator, store)
@@ -565,7 +565,7 @@ def _retranslation_ops(session, ranges: list[tuple[int, int]], spec: Optional[st
 
 def _review_ui(session, spec: Optional[str], cache: Optional[Path]) -> None:
     try:
-        from .review_ui import run_review
+        from toolkit.review.ui import run_review
     except ImportError as exc:
         raise ToolkitError(f"the full-screen review needs Textual ({exc})",
                            "pip install textual, or use the line mode: bitext review OUT_DIR --list") from exc

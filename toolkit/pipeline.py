@@ -1,7 +1,7 @@
 """The align job end to end: read, normalise, segment, embed, align.
 
 Library code: no printing, no exiting; progress goes through callbacks and
-problems are raised as :class:`~toolkit.errors.ToolkitError`.
+problems are raised as :class:`~toolkit.core.errors.ToolkitError`.
 """
 
 from __future__ import annotations
@@ -14,14 +14,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from . import __version__
-from .config import AlignConfig
-from .embed import DEFAULT_EMBEDDER, Embedder, get_embedder
-from .errors import ModelError, ToolkitError
-from .normalize import to_simplified, to_traditional
-from .reader import read_text
-from .records import Alignment, Bead, Document
-from .segment import segment_document
+from toolkit.align.embed import DEFAULT_EMBEDDER, Embedder, get_embedder
+from toolkit.core.config import AlignConfig
+from toolkit.core.errors import ModelError, ToolkitError
+from toolkit.core.records import Alignment, Bead, Document
+from toolkit.core.version import __version__
+from toolkit.formats.reader import read_text
+from toolkit.text.normalize import to_simplified, to_traditional
+from toolkit.text.segment import segment_document
 
 log = logging.getLogger(__name__)
 
@@ -91,8 +91,8 @@ def align_documents(zh: Document, en: Document, options: AlignOptions = AlignOpt
     """Align two segmented documents; returns the alignment with its signature."""
     import numpy as np
 
-    from .align import align_vectors
-    from .lexicon import concept_vectors
+    from toolkit.align.dp import align_vectors
+    from toolkit.align.lexicon import concept_vectors
 
     progress = progress or Progress()
     embedder = embedder or get_embedder(options.embedder)
@@ -247,7 +247,7 @@ def translate_texts(texts: list[str], spec: str, cache_path: Path | None = None,
     """Machine-translate ``texts`` with the translator ``spec``, checked and cached.
 
     Returns (translations, translator description); translations are
-    :class:`toolkit.translate.Translation` objects in the order of ``texts``.
+    :class:`toolkit.translate.backends.Translation` objects in the order of ``texts``.
     The cache (default: the user's shared cache) makes reruns free and an
     interrupted run resumable. ``translator``, the one ``spec`` names if already
     built, is used as it is (a model it has loaded is not loaded again).
@@ -255,16 +255,16 @@ def translate_texts(texts: list[str], spec: str, cache_path: Path | None = None,
     import contextlib
 
     try:
-        from .translate import get_translator, translate_checked
+        from toolkit.translate.backends import get_translator, translate_checked
     except ImportError as exc:
         raise ToolkitError("machine translation is not available in this installation",
-                           f"toolkit.translate cannot be imported: {exc}") from exc
+                           f"toolkit.translate.backends cannot be imported: {exc}") from exc
     progress = progress or Progress()
     translator = translator or get_translator(spec)
     with contextlib.ExitStack() as stack:
         store = None
         if use_cache and translator.translates:
-            from .mtcache import TranslationCache, default_cache_path
+            from toolkit.translate.cache import TranslationCache, default_cache_path
 
             store = stack.enter_context(TranslationCache(cache_path or default_cache_path()))
         progress.start("translating", len(texts))
@@ -321,16 +321,16 @@ def score_records(records: list[dict], spec: str, cache_path: Path | None = None
                   translator=None) -> tuple[list[dict], dict]:
     """Machine-translate the Chinese of the two-sided beads and score it against their human English.
 
-    ``records`` are JSONL bead records (``toolkit.writers.bead_records``). Each
+    ``records`` are JSONL bead records (``toolkit.formats.writers.bead_records``). Each
     Chinese text is translated once (checked and cached, see
-    :func:`translate_texts`). Returns ``toolkit.score.score_alignment``'s
+    :func:`translate_texts`). Returns ``toolkit.score.metrics.score_alignment``'s
     ``(records with bleu and chrf, report)``; the report also says which
     translator ran, how many texts it had, how many came from the cache and
     what the output checks flagged. ``translator``: see :func:`translate_texts`.
     """
     from collections import Counter
 
-    from .score import LOWEST_PAIRS, needs_translation, score_alignment
+    from toolkit.score.metrics import LOWEST_PAIRS, needs_translation, score_alignment
 
     texts = list(dict.fromkeys(r["zh"] for r in records if needs_translation(r)))
     translations, model = [], spec
@@ -353,8 +353,8 @@ def scoring_translator(spec: str | None):
 
     Never loads a model: an installed model is one whose files are where the registry says.
     """
-    from .score import DEFAULT_MT
-    from .translate import get_translator
+    from toolkit.score.metrics import DEFAULT_MT
+    from toolkit.translate.backends import get_translator
 
     candidate = spec or DEFAULT_MT
     try:

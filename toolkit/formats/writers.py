@@ -1,4 +1,4 @@
-"""Output formats of an :class:`~toolkit.records.Alignment`, and readers for them.
+"""Output formats of an :class:`~toolkit.core.records.Alignment`, and readers for them.
 
 Every format puts the Chinese side first. Formats:
 
@@ -22,10 +22,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from toolkit import __version__
-from toolkit.atomic import atomic_write_text, atomic_writer
-from toolkit.errors import FormatError, InputError, ToolkitError
-from toolkit.records import Alignment, Bead, Document, Segment
+from toolkit.core.atomic import atomic_write_text, atomic_writer
+from toolkit.core.errors import FormatError, InputError, ToolkitError
+from toolkit.core.records import Alignment, Bead, Document, Segment
+from toolkit.core.version import __version__
 
 SCORE_DECIMALS = 4
 TMX_CREATION_TOOL = "bitext"

@@ -7,7 +7,7 @@ GB18030 accepts nearly any byte sequence; when none of them looks like
 Chinese, Windows-1252 (the usual 8-bit English encoding); charset-normalizer
 is asked only when all of these fail.
 
-Every refusal is an :class:`~toolkit.errors.InputError` naming the file.
+Every refusal is an :class:`~toolkit.core.errors.InputError` naming the file.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
-from toolkit.errors import InputError
+from toolkit.core.errors import InputError
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ Two uses:
   (what ``bitext bleu`` prints);
 - an alignment's JSONL records: :func:`score_alignment` takes the machine
   translation of each bead's Chinese side (made elsewhere, e.g. by
-  ``toolkit.translate``), scores it against the bead's human English, adds
+  ``toolkit.translate.backends``), scores it against the bead's human English, adds
   ``bleu`` and ``chrf`` to every record and builds a corpus report.
 
 Scores are on sacrebleu's 0–100 scale. Every corpus score carries sacrebleu's
@@ -23,15 +23,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from toolkit import __version__
-from toolkit.atomic import atomic_write_text
-from toolkit.errors import FormatError, InputError, ToolkitError
+from toolkit.core.atomic import atomic_write_text
+from toolkit.core.errors import FormatError, InputError, ToolkitError
+from toolkit.core.version import __version__
 
 log = logging.getLogger(__name__)
 
 TARGET_LANGS = ("en", "zh")  # zh selects sacrebleu's "zh" BLEU tokenizer and CJK-aware TER
 DEFAULT_TARGET_LANG = "en"
-DEFAULT_MT = "qwen1.5b"  # translator spec of `bitext score`; toolkit.translate resolves it
+DEFAULT_MT = "qwen1.5b"  # translator spec of `bitext score`; toolkit.translate.backends resolves it
 LOWEST_PAIRS = 10  # how many of the worst-scoring pairs the report lists
 SCORE_DECIMALS = 2  # scores written to JSONL and the report
 REPORT_SUFFIX = ".score.json"
@@ -252,7 +252,7 @@ def score_alignment(records: Sequence[Mapping], mt: Mapping[str, str] | Sequence
                     model: str | None = None, lowest: int = LOWEST_PAIRS) -> tuple[list[dict], dict]:
     """Score the machine translation of each bead's Chinese side against its human English.
 
-    ``records`` are JSONL records (see ``toolkit.writers.bead_records``). ``mt``
+    ``records`` are JSONL records (see ``toolkit.formats.writers.bead_records``). ``mt``
     gives the translations, either as a mapping from a bead's ``zh`` text to its
     translation or as one entry per record (None where there is none). Only
     beads for which :func:`needs_translation` holds and a translation exists are

@@ -21,7 +21,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from .errors import ToolkitError
+from toolkit.core.errors import ToolkitError
 
 SCHEMA_VERSION = 1
 _CHUNK = 500  # keys per SELECT ... IN (...); SQLite's default limit is 999 variables

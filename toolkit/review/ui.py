@@ -1,4 +1,4 @@
-"""The full-screen review: a Textual UI over :class:`toolkit.review.ReviewSession`.
+"""The full-screen review: a Textual UI over :class:`toolkit.review.session.ReviewSession`.
 
 Every key that changes the alignment becomes one operation of the session
 (``session.do``), which journals it (fsynced) before it takes effect, so
@@ -28,8 +28,8 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Input, Label, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
-from .errors import ToolkitError
-from .review import LOW_SCORE, ReviewBead, ReviewError, ReviewSession, clip
+from toolkit.core.errors import ToolkitError
+from toolkit.review.session import LOW_SCORE, ReviewBead, ReviewError, ReviewSession, clip
 
 log = logging.getLogger(__name__)
 
@@ -532,7 +532,7 @@ class ReviewApp(App[None]):
                 self.translator = self.translator_factory()
             cache = None
             if self.use_cache and getattr(self.translator, "translates", True):
-                from .mtcache import TranslationCache, default_cache_path
+                from toolkit.translate.cache import TranslationCache, default_cache_path
 
                 cache = TranslationCache(self.cache_path or default_cache_path())
             try:

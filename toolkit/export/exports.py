@@ -1,7 +1,7 @@
 """Exports of an aligned result folder: training JSONL, TSV and TMX, with filters and splits.
 
 An aligned result folder is what ``bitext align`` writes: one ``NAME.jsonl``
-(one bead record per line, see :data:`toolkit.writers.JSONL_KEYS`) next to
+(one bead record per line, see :data:`toolkit.formats.writers.JSONL_KEYS`) next to
 ``NAME.signature.json``. Exports read only those two files, or a TMX memory
 that came back from a CAT tool (:func:`load_tmx_result`), so a memory edited
 by a translator can be exported again (training JSONL, an edition, TMX).
@@ -28,11 +28,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
-from toolkit import __version__
-from toolkit.atomic import atomic_writer
-from toolkit.errors import FormatError, InputError, ToolkitError
-from toolkit.records import ORIGINS
-from toolkit.writers import (TMX_SCORE_PROPS, output_paths, read_jsonl, read_signature, read_tmx_memory, record_english,
+from toolkit.core.atomic import atomic_writer
+from toolkit.core.errors import FormatError, InputError, ToolkitError
+from toolkit.core.records import ORIGINS
+from toolkit.core.version import __version__
+from toolkit.formats.writers import (TMX_SCORE_PROPS, output_paths, read_jsonl, read_signature, read_tmx_memory, record_english,
                              script_language_tag, tmx_zh_script, write_signature, write_tmx_records)
 
 log = logging.getLogger(__name__)
@@ -94,7 +94,7 @@ def load_result(folder: str | Path) -> AlignedResult:
 
 def pair_texts(record: Mapping) -> tuple[str, str]:
     """``(zh, en)`` of a bead record; for a bead without an English original, the English is a
-    reviewer's translation or the machine translation (see :func:`toolkit.writers.record_english`)."""
+    reviewer's translation or the machine translation (see :func:`toolkit.formats.writers.record_english`)."""
     return record.get("zh") or "", record_english(record)
 
 
@@ -464,7 +464,7 @@ def zh_script(signature: Mapping) -> str:
 
 
 def write_result_tmx(path: str | Path, result: AlignedResult, signature: dict) -> None:
-    """Write the result as TMX 1.4b with :func:`toolkit.writers.write_tmx_records`; ``signature`` goes in the header.
+    """Write the result as TMX 1.4b with :func:`toolkit.formats.writers.write_tmx_records`; ``signature`` goes in the header.
 
     The header's signature also gets, under ``export.tu_fingerprints``, a
     :func:`pair_fingerprint` per tuid, so that :func:`load_tmx_result` can tell

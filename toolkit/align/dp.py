@@ -30,8 +30,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .config import AlignConfig
-from .records import Bead
+from toolkit.core.config import AlignConfig
+from toolkit.core.records import Bead
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ Nothing here is meant for output text: the aligner compares ``norm`` strings,
 writers always emit the text exactly as the user wrote it.
 
 OpenCC converters are built lazily (the first call, not at import) and cached,
-so ``import toolkit.normalize`` stays cheap and each config is loaded once.
+so ``import toolkit.text.normalize`` stays cheap and each config is loaded once.
 """
 
 from __future__ import annotations

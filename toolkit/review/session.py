@@ -40,13 +40,13 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .atomic import atomic_write_text
-from .errors import FormatError, InputError, ToolkitError
-from .journal import Journal, JournalError
-from .records import Alignment, Bead, Document, Segment
-from .score import SCORE_KEYS
-from .writers import (bead_records, output_paths, read_align, read_jsonl, read_signature, write_align,
+from toolkit.core.atomic import atomic_write_text
+from toolkit.core.errors import FormatError, InputError, ToolkitError
+from toolkit.core.records import Alignment, Bead, Document, Segment
+from toolkit.formats.writers import (bead_records, output_paths, read_align, read_jsonl, read_signature, write_align,
                       write_alignment, write_sentences)
+from toolkit.review.journal import Journal, JournalError
+from toolkit.score.metrics import SCORE_KEYS
 
 log = logging.getLogger(__name__)
 
@@ -683,9 +683,9 @@ class ReviewSession:
     def retranslation_ops(self, numbers: Sequence[int], translator, cache=None) -> list[dict]:
         """Translate the Chinese of beads ``numbers`` afresh; returns the ``retranslate`` operations (not done yet).
 
-        ``translator`` is a :class:`toolkit.translate.Translator`; ``cache`` an
-        open :class:`toolkit.mtcache.TranslationCache` or None. The outputs go
-        through :func:`toolkit.translate.translate_checked` (checks, one retry,
+        ``translator`` is a :class:`toolkit.translate.backends.Translator`; ``cache`` an
+        open :class:`toolkit.translate.cache.TranslationCache` or None. The outputs go
+        through :func:`toolkit.translate.backends.translate_checked` (checks, one retry,
         cache), so a translation the checks flag keeps its flags. When that
         gives back the bead's current machine translation (the cache, or the
         same greedy output), the model is asked once more with its second-attempt
@@ -694,7 +694,8 @@ class ReviewSession:
         an English original or a translator that gives no English; nothing is
         journaled here.
         """
-        from .translate import Translation, check_translation, translate_checked
+        from toolkit.translate.backends import Translation, translate_checked
+        from toolkit.translate.checks import check_translation
 
         if not getattr(translator, "translates", True):
             raise ReviewError(f"the translator {translator.describe()} does not translate",

@@ -15,8 +15,8 @@ import json
 import os
 from pathlib import Path
 
-from .atomic import atomic_write_text
-from .errors import ToolkitError
+from toolkit.core.atomic import atomic_write_text
+from toolkit.core.errors import ToolkitError
 
 
 class JournalError(ToolkitError):

@@ -28,9 +28,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from toolkit.errors import InputError, ToolkitError
-from toolkit.records import Bead
-from toolkit.writers import read_align
+from toolkit.core.errors import InputError, ToolkitError
+from toolkit.core.records import Bead
+from toolkit.formats.writers import read_align
 
 BeadKey = tuple[tuple[int, ...], tuple[int, ...]]
 

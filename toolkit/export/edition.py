@@ -21,8 +21,8 @@ import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
 
-from toolkit import __version__
-from toolkit.writers import record_english
+from toolkit.core.version import __version__
+from toolkit.formats.writers import record_english
 
 LAYOUTS = ("side-by-side", "interleaved")
 LOW_CONFIDENCE = 0.5  # an aligned pair scoring below this is flagged "low"

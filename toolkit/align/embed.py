@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import ModelError
+from toolkit.core.errors import ModelError
 
 log = logging.getLogger(__name__)
 

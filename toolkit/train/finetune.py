@@ -3,16 +3,16 @@
 The data is the Hugging Face ``datasets`` translation shape, one object per line,
 ``{"translation": {"zh": ..., "en": ...}, ...metadata}``, in the split files the
 export writes (``NAME.train.jsonl``, ``NAME.dev.jsonl``, ``NAME.test.jsonl``; see
-:func:`toolkit.export.split_path`). :func:`finetune` runs the whole recipe:
+:func:`toolkit.export.exports.split_path`). :func:`finetune` runs the whole recipe:
 
 1. read the train and dev splits (:func:`read_translation_jsonl`);
 2. translate the dev sources with the base model and score them with sacrebleu
-   (BLEU and chrF with their signatures, :func:`toolkit.score.corpus_scores`);
+   (BLEU and chrF with their signatures, :func:`toolkit.score.metrics.corpus_scores`);
 3. train with a plain PyTorch loop (:func:`train`): the model's own tokenizer
    (``text_target=`` for the labels, padded with -100), AdamW, linear warmup
    and decay, gradient accumulation, gradient clipping, a fixed seed;
 4. save the model and tokenizer with ``save_pretrained`` into the output folder,
-   which ``--mt seq2seq:FOLDER`` (:func:`toolkit.translate.get_translator`) loads;
+   which ``--mt seq2seq:FOLDER`` (:func:`toolkit.translate.backends.get_translator`) loads;
 5. translate and score the dev split again, through that same loader, and write
    ``metrics.json`` and ``finetune.signature.json`` (settings, data checksums,
    the export's own signature, versions, the command line).
@@ -36,11 +36,11 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from toolkit import __version__
-from toolkit.atomic import atomic_write_text
-from toolkit.errors import FormatError, InputError, ModelError, ToolkitError
-from toolkit.export import sidecar_path, split_path
-from toolkit.translate import Seq2SeqTranslator
+from toolkit.core.atomic import atomic_write_text
+from toolkit.core.errors import FormatError, InputError, ModelError, ToolkitError
+from toolkit.core.version import __version__
+from toolkit.export.exports import sidecar_path, split_path
+from toolkit.translate.backends import Seq2SeqTranslator
 
 log = logging.getLogger(__name__)
 
@@ -223,7 +223,7 @@ def find_splits(data: str | Path, dev: str | Path | None = None) -> dict[str, Pa
 
 def _language_codes(model, tokenizer) -> None:
     """NLLB / M2M100 tokenizers: source zh and target en, as the translator sets them for decoding."""
-    from toolkit.translate import _language_settings
+    from toolkit.translate.backends import _language_settings
 
     forced = _language_settings(model.config, tokenizer).get("forced_bos_token_id")
     if forced is not None and hasattr(tokenizer, "tgt_lang"):
@@ -305,7 +305,7 @@ class TrainingRun:
 
 def load_model(name: str, device: str = "cpu"):
     """``(model, tokenizer)`` of a transformers seq2seq model (hub name or folder); ModelError if it cannot be loaded."""
-    from toolkit.translate import _quiet_transformers
+    from toolkit.translate.backends import _quiet_transformers
 
     _quiet_transformers()
     from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
@@ -419,7 +419,7 @@ class DevScores:
 def evaluate(model: str, dev: ParallelData, config: FinetuneConfig, progress: Progress | None = None,
              label: str = "translating dev") -> DevScores:
     """Translate ``dev`` with the ``seq2seq:model`` translator (how ``--mt`` loads it) and score it."""
-    from toolkit.score import corpus_scores
+    from toolkit.score.metrics import corpus_scores
 
     progress = progress or Progress()
     started = time.perf_counter()

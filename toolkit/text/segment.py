@@ -29,8 +29,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from toolkit.normalize import detect_script, normalize_for_matching
-from toolkit.records import Document, Segment
+from toolkit.core.records import Document, Segment
+from toolkit.text.normalize import detect_script, normalize_for_matching
 
 LANGS = ("zh", "en")
 

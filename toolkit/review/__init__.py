@@ -1,0 +1,1 @@
+"""Human review of an aligned result: the session, its journal, and the full-screen (textual) interface."""

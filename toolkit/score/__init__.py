@@ -1,0 +1,1 @@
+"""BLEU, chrF and TER of machine translations against the human text, through sacrebleu."""

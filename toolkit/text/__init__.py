@@ -1,0 +1,1 @@
+"""Text before alignment: normalization (script, width, punctuation) and sentence segmentation."""

@@ -1,0 +1,1 @@
+"""Fine-tuning a seq2seq translator on exported training data."""
