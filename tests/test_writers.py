@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import toolkit
-from toolkit import atomic
+from toolkit.core import atomic
 from toolkit.core.atomic import atomic_write_bytes, atomic_write_text, atomic_writer
 from toolkit.core.errors import FormatError, InputError, ToolkitError
 from toolkit.core.records import Alignment, Bead, Document, Segment

@@ -18,8 +18,8 @@ import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 
-from .embed import Embedder, ProgressFn
-from .errors import ToolkitError
+from toolkit.align.embed import Embedder, ProgressFn
+from toolkit.core.errors import ToolkitError
 
 SCHEMA_VERSION = 1
 _CHUNK = 500  # keys per SELECT ... IN (...): below SQLite's variable limit
