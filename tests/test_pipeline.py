@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from toolkit.align.embed import get_embedder
+from toolkit.core.config import AlignConfig
 from toolkit.core.records import Bead
 from toolkit.pipeline import AlignOptions, Progress, align_documents, convert_script, load_document, restore_unaligned
 from toolkit.text.segment import segment_document
@@ -270,3 +271,40 @@ def test_preamble_indices(text, expected):
     from toolkit.pipeline import preamble_indices
 
     assert preamble_indices(segment_document(text, "zh")) == expected
+
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+
+
+@pytest.mark.parametrize("limits", [(5, 5, 6), (2, 3, 4), (2, 2, 3), (1, 2, 3)])
+def test_bead_limits_hold_around_headings(use_embedder, limits):
+    # One English sentence renders the Chinese on both sides of an editor's heading. Headings
+    # used to be put back after the DP by widening the bead around them, which made this a
+    # 3-1 bead under --max-zh 2 (and 9-4 / 6-1 beads under the defaults on real documents).
+    zh = segment_document("主持人：你们怎么做？\n张伟：我们希望机器先做一遍，\n二、人工检查\n然后再由人来检查每一句。\n"
+                          "主持人：谢谢。\n", "zh", name="t")
+    en = segment_document("Host: How do you do it?\nZhang Wei: We want the machine to do a first pass, and then a person "
+                          "checks every sentence.\nHost: Thank you.\n", "en", name="t")
+    assert zh.segments[2].kind == "heading"
+    max_zh, max_en, max_total = limits
+    config = AlignConfig(max_zh=max_zh, max_en=max_en, max_total=max_total)
+    alignment = align_documents(zh, en, AlignOptions(config=config), embedder=use_embedder)
+    assert_partition(alignment.beads, len(zh), len(en))
+    for bead in alignment.beads:
+        assert len(bead.zh) <= max_zh and len(bead.en) <= max_en and len(bead.zh) + len(bead.en) <= max_total
+    assert ((2,), ()) in pairs(alignment.beads)  # the heading itself stays out
+
+
+def test_bead_limits_hold_on_the_seeds(use_embedder):
+    seeds = [(SHARED / "seeds" / "004_fadffe5ef7c73b46.txt", SHARED / "en" / "karpathy_sequoia_ai_ascent_2024.en.txt"),
+             (SHARED / "seeds" / "000_9336bfe103d01715.txt", SHARED / "en" / "altman_yc_how_to_build_the_future_2024.en.txt")]
+    if not all(p.exists() for pair in seeds for p in pair):
+        pytest.skip(f"the shared corpus is not at {SHARED} (a user's clone does not have it)")
+    config = AlignConfig(max_zh=5, max_en=5, max_total=6)
+    for zh_path, en_path in seeds:
+        zh = load_document(zh_path, "zh")
+        en = load_document(en_path, "en", comment_prefix="#")
+        alignment = align_documents(zh, en, AlignOptions(config=config, span_embedding="sum"), embedder=use_embedder)
+        assert_partition(alignment.beads, len(zh), len(en))
+        assert max(len(b.zh) for b in alignment.beads) <= 5 and max(len(b.en) for b in alignment.beads) <= 5
+        assert max(len(b.zh) + len(b.en) for b in alignment.beads) <= 6

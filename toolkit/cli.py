@@ -87,7 +87,7 @@ def align(
         f"(more accurate, ~15x slower), 'sum' adds sentence vectors, 'auto' is exact up to {EXACT_SPAN_LIMIT} sentences.",
     ),
     no_lexical: bool = typer.Option(False, "--no-lexical", help="Do not use the CC-CEDICT / number / name evidence."),
-    align_headings: bool = typer.Option(False, "--align-headings", help="Let headings and notes be aligned too (default: left unaligned)."),
+    align_headings: bool = typer.Option(False, "--align-headings", help="Treat headings and notes as sentences (default: they pair only 1-1 with what translates them, else stay unaligned)."),
     align_preamble: bool = typer.Option(False, "--align-preamble", help="In an interview, also align the text before the first speaker turn (default: left unaligned as the editor's preamble)."),
     max_zh: int = typer.Option(_DEFAULT.max_zh, "--max-zh", help="Most Chinese sentences in one bead."),
     max_en: int = typer.Option(_DEFAULT.max_en, "--max-en", help="Most English sentences in one bead."),

@@ -45,7 +45,7 @@ class AlignOptions:
     embedder: str = DEFAULT_EMBEDDER
     config: AlignConfig = AlignConfig()
     lexical: bool = True          # add CC-CEDICT / number / name evidence
-    align_headings: bool = False  # let headings and notes take part in the alignment
+    align_headings: bool = False  # headings and notes as ordinary sentences (default: 1-1 or left out)
     align_preamble: bool = False  # let an interview's editorial preamble take part too
     presegmented: bool = False
     zh_script: str = "as-is"

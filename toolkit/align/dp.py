@@ -1,25 +1,32 @@
-"""Sentence alignment: a cheap anchor pass, then a banded many-to-many DP.
+"""Sentence alignment: a cheap anchor pass, then a banded many-to-many DP, run twice.
 
 The aligner sees each side as an (n, d) array of sentence vectors: an
 L2-normalised sentence embedding, optionally followed by a weighted,
 normalised lexical (dictionary) vector. A span of consecutive sentences is
-represented by the normalised sum of its sentences' parts, so every bead's
+represented by the normalised sum of its sentences' parts (or by a vector
+given directly, e.g. the embedding of its concatenated text), so every bead's
 similarity is one dot product.
 
 1. Anchors: each Chinese sentence's top-k English candidates; the heaviest
    chain of candidates increasing on both sides (a weighted longest
    increasing subsequence, O(n k log m)) fixes where the path must pass.
-   Spurious matches far from the diagonal are outweighed by the chain, and
-   long omissions on either side are just gaps between anchors.
+   The same pass measures each sentence's background: its best, mean and
+   spread of similarity with every sentence of the other side (O(n m d)).
 2. Band: each DP row may use the English columns between its neighbouring
    anchors, widened by ``window``; rows without anchors inherit the span of
    the anchors around them.
 3. DP over beads n-m (1 <= n, m; n <= max_zh, m <= max_en, n + m <= max_total)
    plus 1-0 and 0-1. A bead of n + m sentences earns
    (n+m)**size_exponent * (sim - threshold - length penalty); beads less
-   similar than ``floor`` are not allowed, and an omitted sentence earns
-   ``-skip_penalty``. Cost is O(sum of band widths x bead types), linear in
-   document length for a fixed band.
+   similar than ``floor`` are not allowed, and an omitted sentence costs a
+   price calibrated from the data (``skip_prices``). Headings and notes
+   ("solo" sentences) form 1-1 beads or are left out for free.
+4. Edge evidence: the first pass's share of each side left out sets, per
+   side, the z-score an edge sentence of a multi-sentence bead needs against
+   its background (``edge_threshold``); the second pass makes only beads
+   whose edge sentences carry content of the other side.
+Cost per pass: O(sum of band widths x bead types) time, the same memory;
+linear in document length for a fixed band.
 """
 
 from __future__ import annotations
@@ -407,9 +414,18 @@ def align_vectors(
     if zh_bg.threshold > -np.inf or en_bg.threshold > -np.inf:
         raw = dp_align(zh_spans, en_spans, zh_len, en_len, lo, hi, config, ratio, progress, skip_zh, skip_en,
                        zh_bg, en_bg, zh_solo, en_solo)
+    elif progress is not None:
+        progress(n)
     beads = [Bead(z, e, score=_confidence(s, config) if z and e else 0.0) for z, e, s in raw]
-    info = {"anchors": len(anchors), "band_cells": int((hi - lo + 1).sum()), "ratio": round(float(ratio), 4)}
+    info = {"anchors": len(anchors), "band_cells": int((hi - lo + 1).sum()), "ratio": round(float(ratio), 4),
+            "left_out_first_pass": {"zh": round(max(zh_left, 0) / n, 4), "en": round(max(en_left, 0) / m, 4)},
+            "edge_z": {"zh": _finite(zh_bg.threshold), "en": _finite(en_bg.threshold)}}
     return beads, info
+
+
+def _finite(value: float) -> float | None:
+    """A threshold for the signature: None when the test is off."""
+    return round(float(value), 3) if np.isfinite(value) else None
 
 
 def skip_prices(zh_best: np.ndarray, en_best: np.ndarray, anchors: list[tuple[int, int]],
