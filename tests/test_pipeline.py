@@ -308,3 +308,15 @@ def test_bead_limits_hold_on_the_seeds(use_embedder):
         assert_partition(alignment.beads, len(zh), len(en))
         assert max(len(b.zh) for b in alignment.beads) <= 5 and max(len(b.en) for b in alignment.beads) <= 5
         assert max(len(b.zh) + len(b.en) for b in alignment.beads) <= 6
+
+
+def test_a_note_the_english_translates_is_aligned(use_embedder):
+    # A speech's date in parentheses is a note, but the English has it: a 1-1 bead, not an
+    # omission glued to the next bead.
+    zh = segment_document("在记者见面时的讲话\n\n（2012年11月15日）\n\n同志们，朋友们：\n\n大家好！\n\n"
+                          "今天，我们在这里召开新闻发布会。\n", "zh", name="t")
+    en = segment_document("Address at a Press Conference\n\nNovember 15, 2012\n\nLadies and gentlemen, friends,\n\n"
+                          "Good afternoon!\n\nToday we hold a press conference here.\n", "en", name="t")
+    assert zh.segments[1].kind == "note"
+    alignment = align_documents(zh, en, embedder=use_embedder)
+    assert pairs(alignment.beads) == [((i,), (i,)) for i in range(5)]
