@@ -4,15 +4,16 @@
 #   bash scripts/build_editions.sh [MT_MODEL]      (default qwen1.5b; install it first with
 #                                                   python scripts/fetch_models.py qwen1.5b)
 #
-# 004 (Karpathy at Sequoia AI Ascent 2024) is aligned with its English ASR transcript and its
-# unmatched Chinese segments are machine-translated; the seeds whose English original is not
-# available here (000: Sam Altman and Garry Tan; 001-003: Chinese articles) are machine-translated
-# in full, marked as MT, ready to be re-aligned once an original is supplied. Only the outputs
-# are kept: .tmx, .jsonl, .html edition, signature, and 004's sentence-BLEU report (no inputs, no model).
+# 004 (Karpathy at Sequoia AI Ascent 2024) and 000 (Sam Altman and Garry Tan at YC, traditional
+# script) are aligned with their English ASR transcripts and their unmatched Chinese segments are
+# machine-translated; the seeds whose English original is not available (001-003: Chinese
+# articles) are machine-translated in full, marked as MT. Only the outputs are kept: .tmx, .jsonl,
+# .html edition, signature, sentence-BLEU report and review journal (no inputs, no model).
 #
 # A translator's review is part of the edition: if aligned/NAME/NAME.review.journal exists (made
-# with `bitext review`), it is replayed on the fresh alignment and the edition shows the reviewed
-# result. The journal is refused if the alignment it was made on has changed.
+# with `bitext review`), it is carried over to the fresh alignment (`bitext review --rebase`): its
+# changes are redone where the new alignment has the same beads, and the rest are listed; the
+# published journal is the carried-over one, made on the alignment it is published with.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MT="${1:-qwen1.5b}"
@@ -25,26 +26,31 @@ fi
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 
-publish() {  # publish NAME: replay its review, keep the edition files of $WORK/NAME in aligned/NAME
+publish() {  # publish NAME: carry its review over, keep the edition files of $WORK/NAME in aligned/NAME
     local name="$1" file
     if [ -f "aligned/$name/$name.review.journal" ]; then
-        cp "aligned/$name/$name.review.journal" "$WORK/$name/"
-        bitext review "$WORK/$name" --export
+        bitext review "$WORK/$name" --rebase "aligned/$name/$name.review.journal"
         # The review changed some pairs: score them again (the rest come from the translation cache).
         if [ -f "$WORK/$name/$name.score.json" ]; then bitext score "$WORK/$name" --mt "$MT" -q; fi
     fi
     bitext export "$WORK/$name" --to html -o "$WORK/$name/$name.html" -q
     mkdir -p "aligned/$name"
-    for file in tmx jsonl html signature.json score.json; do
+    for file in tmx jsonl html signature.json score.json review.journal; do
         if [ -f "$WORK/$name/$name.$file" ]; then cp "$WORK/$name/$name.$file" "aligned/$name/"; fi
     done
 }
 
-bitext align "$SEEDS/004_fadffe5ef7c73b46.txt" "$SHARED/corpus/en/karpathy_sequoia_ai_ascent_2024.en.txt" \
-    --en-comment '#' --mt "$MT" -o "$WORK/004_fadffe5ef7c73b46" -q
-publish 004_fadffe5ef7c73b46
+align_seed() {  # align_seed SEED TRANSCRIPT: align a seed with its English original, MT of the gaps
+    local name
+    name="$(basename "$1" .txt)"
+    bitext align "$SEEDS/$1" "$SHARED/corpus/en/$2" --en-comment '#' --mt "$MT" -o "$WORK/$name" -q
+    publish "$name"
+}
 
-for seed in "$SEEDS"/00[0-3]_*.txt; do
+align_seed 004_fadffe5ef7c73b46.txt karpathy_sequoia_ai_ascent_2024.en.txt
+align_seed 000_9336bfe103d01715.txt altman_yc_how_to_build_the_future_2024.en.txt
+
+for seed in "$SEEDS"/00[1-3]_*.txt; do
     name="$(basename "$seed" .txt)"
     bitext translate "$seed" --mt "$MT" -o "$WORK/$name" -q
     publish "$name"

@@ -659,3 +659,79 @@ def test_needs_export(folder):
     assert not session.needs_export() and not ReviewSession.open(folder).needs_export()
     (folder / "doc.align").write_bytes(original)  # as if the export was cut short after its journal entry
     assert ReviewSession.open(folder).needs_export()
+
+
+# ---------------------------------------------------------------------------
+# carrying a review over to a new alignment (--rebase)
+
+# The same texts aligned again, differently: bead 3 (2-1) is now 1-1 + 1-0, the 0-1 is absorbed.
+REALIGNED = (
+    Bead((0,), (), 0.0, "mt", "Editor's note: this is an interview.", ()),
+    Bead((1,), (0,), 0.91),
+    Bead((2,), (1,), 0.8),
+    Bead((3,), (), 0.0),
+    Bead((), (2,), 0.0),
+    Bead((4,), (3, 4), 0.77),
+)
+
+
+def test_rebase_carries_over_what_still_applies(folder, tmp_path):
+    session = open_session(folder)
+    session.set_en(1, "Editor's note: an interview.")   # bead 1 exists in both: applied
+    session.approve(2, 2)                                # bead 2 too
+    session.approve(3, 3)                                # the 2-1 bead is gone: dropped
+    session.mark_no_counterpart(4)                       # the 0-1 bead is bead 5 now: applied there
+    session.move(5, "en", "prev")                        # its neighbours are consecutive there too: applied
+    new = write_folder(tmp_path / "new", REALIGNED)
+    rebased = ReviewSession.open(new, clock=clock_from())
+    from toolkit.review.session import rebase_review
+
+    report = rebase_review(folder / "doc.review.journal", rebased)
+    assert [op["op"] for op in report.applied] == ["set_en", "approve", "no_counterpart", "move"]
+    assert [op["bead"] for op in report.applied if "bead" in op] == [1, 5, 6]
+    assert [op for op, _ in report.dropped] == [{"op": "approve", "zh": [2, 3], "en": [1]}]
+    assert [b.kind for b in rebased.beads][-2:] == ["0-2", "1-1"]
+    assert rebased.beads[0].translation == "Editor's note: an interview."
+    assert rebased.beads[1].review == "approved" and rebased.beads[2].review == "pending"
+    # What was applied is journaled in the new folder, so reopening it gives the same state.
+    again = ReviewSession.open(new, clock=clock_from())
+    assert [(b.review, b.translation) for b in again.beads] == [(b.review, b.translation) for b in rebased.beads]
+
+
+def test_rebase_onto_the_same_alignment_applies_everything(folder, tmp_path):
+    session = open_session(folder)
+    make_changes(session)
+    shutil.copytree(folder, tmp_path / "copy")
+    (tmp_path / "copy" / "doc.review.journal").unlink()
+    fresh = write_folder(tmp_path / "fresh")
+    rebased = ReviewSession.open(fresh, clock=clock_from())
+    from toolkit.review.session import rebase_review
+
+    report = rebase_review(folder / "doc.review.journal", rebased)
+    assert not report.dropped
+    assert [(b.zh, b.en, b.review, b.translation) for b in rebased.beads] == \
+        [(b.zh, b.en, b.review, b.translation) for b in session.beads]
+
+
+def test_rebase_refuses_a_journal_of_other_texts(folder, tmp_path):
+    open_session(folder).approve(2, 2)
+    other = tmp_path / "other"
+    write_folder(other)
+    (other / "doc.zh.txt").write_text("\n".join(["别的"] * len(ZH)) + "\n", encoding="utf-8")
+    from toolkit.review.session import rebase_review
+
+    with pytest.raises(JournalError, match="other texts"):
+        rebase_review(folder / "doc.review.journal", ReviewSession.open(other))
+
+
+def test_rebase_cli(folder, tmp_path):
+    open_session(folder).approve(1, 3)
+    new = write_folder(tmp_path / "new", REALIGNED)
+    result = runner.invoke(app, ["review", str(new), "--rebase", str(folder / "doc.review.journal")])
+    assert result.exit_code == 0, result.output
+    assert "2 operations applied, 0 already in effect, 1 no longer applicable" in result.output
+    assert '"zh": [2, 3]' in result.output  # the dropped approval names its sentences
+    records = read_jsonl(new / "doc.jsonl")
+    assert [r["review"] for r in records][:3] == ["approved", "approved", "pending"]
+    result = runner.invoke(app, ["review", str(new), "--rebase", str(folder / "doc.review.journal"), "--approve", "1"])
+    assert result.exit_code != 0 and "--rebase cannot be combined" in result.output

@@ -7,6 +7,7 @@ and exit code 1, never as a traceback.
 
 from __future__ import annotations
 
+import json
 import shlex
 import sys
 from pathlib import Path
@@ -468,6 +469,7 @@ def review(
     mt: Optional[str] = typer.Option(None, "--mt", help="Translator for re-translation (the UI's r key, --retranslate): a registry name (qwen1.5b), seq2seq[:MODEL], llm:MODEL or a path [default: the one the alignment was translated with]."),
     mt_cache: Optional[Path] = typer.Option(None, "--mt-cache", help="Translation cache (SQLite) [default: $XDG_CACHE_HOME/bitext/translations.sqlite]."),
     export_files: Optional[bool] = typer.Option(None, "--export/--no-export", help="Rewrite .align, .jsonl, .tmx and the sentence files from the review [default: after a change]."),
+    rebase: Optional[Path] = typer.Option(None, "--rebase", metavar="JOURNAL", help="Carry over the review in JOURNAL, made on an earlier alignment of the same texts: its changes are redone where the new alignment has the same beads, and the rest are listed."),
 ) -> None:
     """Review an alignment in a full-screen UI, or in line mode with the options below.
 
@@ -477,7 +479,7 @@ def review(
     they apply in this order: --set-zh, --set-en, --no-counterpart, --approve, then one of --split, --merge, --move.
     --retranslate, --undo and --redo go alone.
     """
-    from toolkit.review.session import ReviewSession, format_rows, parse_range, recorded_mt_spec
+    from toolkit.review.session import ReviewSession, format_rows, parse_range, rebase_review, recorded_mt_spec
 
     ops: list[dict] = []
     try:
@@ -507,8 +509,18 @@ def review(
         ranges = [parse_range(text) for text in retranslate or ()]
         if ranges and ops:
             raise ToolkitError("--retranslate cannot be combined with other changes", "give it a call of its own")
+        if rebase is not None and (ops or ranges):
+            raise ToolkitError("--rebase cannot be combined with other changes", "give it a call of its own")
         session = ReviewSession.open(out_dir, name=name)
         spec = mt or recorded_mt_spec(session.signature)
+        if rebase is not None:
+            report = rebase_review(rebase, session)
+            written = session.export() if export_files is not False else []
+            for op, reason in report.dropped:
+                typer.echo(f"not carried over: {json.dumps(op, ensure_ascii=False)} ({reason})", err=True)
+            typer.echo(f"{report.format()}; " + session.status().format()
+                       + (f"; exported {len(written)} files" if written else ""))
+            return
         if not ops and not ranges and not list_beads and export_files is None:
             _review_ui(session, spec, mt_cache)
             return

@@ -918,3 +918,123 @@ def format_rows(rows: Sequence[Row], zh_width: int = 30, en_width: int = 40) -> 
         lines.append(f"{row.number:>5}  {bead.kind:<5} {bead.score:>6.3f}  {bead.export_origin:<7} {bead.review:<14} "
                      f"{clip(bead.zh_text, zh_width)}  {clip(en, en_width).rstrip()}")
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------
+# carrying a review over to a new alignment of the same texts
+
+
+@dataclass(frozen=True)
+class RebaseReport:
+    """What became of each journaled operation when a review was carried to a new alignment.
+
+    ``applied``: done on the new alignment (journaled there); ``in_effect``:
+    a structural fix the new alignment already has by itself; ``dropped``:
+    (operation, reason) for those whose beads the new alignment no longer has.
+    """
+
+    applied: tuple[dict, ...]
+    in_effect: tuple[dict, ...]
+    dropped: tuple[tuple[dict, str], ...]
+
+    def format(self) -> str:
+        return (f"{len(self.applied)} operations applied, {len(self.in_effect)} already in effect, "
+                f"{len(self.dropped)} no longer applicable")
+
+
+def _key(bead: ReviewBead) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """A bead's place in the documents: the sentence numbers on each side."""
+    return tuple(s.index for s in bead.zh), tuple(s.index for s in bead.en)
+
+
+def _effective_ops(entries: Sequence[dict]) -> list[dict]:
+    """The operations a journal leaves in effect, in order: undo and redo resolved."""
+    done: list[dict] = []
+    undone: list[dict] = []
+    for entry in entries:
+        op = entry.get("op")
+        if op == "undo" and done:
+            undone.append(done.pop())
+        elif op == "redo" and undone:
+            done.append(undone.pop())
+        elif op in OPERATIONS:
+            done.append(entry)
+            undone.clear()
+    return done
+
+
+# The journal fields naming bead numbers, per operation, and how many consecutive beads each touches.
+def _targets(op: dict) -> list[int]:
+    name = op["op"]
+    if name == "approve":
+        last = op.get("last") if op.get("last") is not None else op["first"]
+        return list(range(op["first"], last + 1))
+    if name == "merge_next":
+        return [op["bead"], op["bead"] + 1]
+    if name == "merge_prev":
+        return [op["bead"] - 1, op["bead"]]
+    if name == "move":
+        return [op["bead"], op["bead"] + 1] if op.get("to") == "next" else [op["bead"] - 1, op["bead"]]
+    return [op["bead"]]
+
+
+def rebase_review(journal_path: str | Path, session: "ReviewSession") -> RebaseReport:
+    """Carry the review journaled at ``journal_path`` (made on an earlier alignment of the
+    same two texts) over to ``session``, a review of the new alignment.
+
+    Each operation in effect in the old journal is replayed on the old
+    alignment to learn which beads it touched (by their sentence numbers) and
+    what it made of them. Where the new alignment has those same beads, the
+    operation is done there (and journaled in the new folder); where it already
+    has the result of a structural fix (merge, split, move), the fix is in
+    effect; otherwise the operation is dropped with its reason. Approving a
+    range is carried bead by bead. Raises JournalError for a journal of other
+    texts.
+    """
+    journal = Journal.open(Path(journal_path))
+    header = journal.header
+    try:
+        old = beads_from_records(header["zh"], header["en"], header["beads"], f"{Path(journal_path).name}, header")
+    except (KeyError, TypeError) as exc:
+        raise JournalError(f"{Path(journal_path).name} has a damaged header ({exc})",
+                           "give the review journal of an earlier alignment of these texts") from exc
+    old_texts = ([s.text for b in old for s in b.zh], [s.text for b in old for s in b.en])
+    new_texts = ([s.text for b in session.original for s in b.zh], [s.text for b in session.original for s in b.en])
+    if old_texts != new_texts:
+        raise JournalError(f"{Path(journal_path).name} reviews other texts than {session.name}",
+                           "a review can be carried over only to a new alignment of the same two texts")
+    applied, in_effect, dropped = [], [], []
+    for entry in _effective_ops(journal.entries):
+        op = {k: v for k, v in entry.items() if k != "at"}
+        try:
+            targets = _targets(op)
+            keys = [_key(old[n - 1]) for n in targets]
+            change = OPERATIONS[op["op"]](entry, old, str(entry.get("at", "")))
+        except (ReviewError, KeyError, IndexError, TypeError) as exc:
+            raise JournalError(f"{Path(journal_path).name} cannot be replayed on its own alignment: {exc}",
+                               "the journal is damaged; start a new review") from exc
+        old[change.start:change.start + len(change.old)] = change.new
+        now = {_key(b): n for n, b in enumerate(session.beads, start=1)}
+        if op["op"] == "approve":
+            for key in keys:
+                if key in now:
+                    applied.append({"op": "approve", "first": now[key], "last": now[key]})
+                    session.do(applied[-1])
+                else:
+                    dropped.append(({"op": "approve", "zh": list(key[0]), "en": list(key[1])},
+                                    "the new alignment has no such bead"))
+            continue
+        numbers = [now.get(k) for k in keys]
+        if None not in numbers and numbers == list(range(numbers[0], numbers[0] + len(numbers))):
+            first = numbers[0]
+            moved = dict(op, bead=first + (targets.index(op["bead"]) if "bead" in op else 0))
+            session.do(moved)
+            applied.append(moved)
+        elif all(_key(b) in now for b in change.new) and op["op"] in ("merge_next", "merge_prev", "split", "move"):
+            in_effect.append(op)
+        else:
+            where = {"zh": sorted({i for k in keys for i in k[0]}), "en": sorted({j for k in keys for j in k[1]})}
+            dropped.append(({k: v for k, v in op.items() if k not in ("bead", "first", "last")} | where,
+                            "the new alignment has none of its beads" if all(n is None for n in numbers)
+                            else "the new alignment cuts these sentences differently"))
+    return RebaseReport(tuple(applied), tuple(in_effect), tuple(dropped))
