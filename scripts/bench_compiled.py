@@ -34,7 +34,7 @@ compiled sets also a breakdown of the wrong predicted beads by kind.
 
     python scripts/bench_compiled.py [--sets karpathy,mac-dev,synthetic-compiled,wmt-clean]
         [--bertalign PATH | --no-bertalign] [--wmt-docs 4] [--wmt-size 80]
-        [--out DIR] [--json FILE]
+        [--out DIR] [--json FILE] [--embedding-cache FILE]
 
 Bertalign needs numba, scipy, faiss-cpu and torch importable (not the project's
 dependencies: install them beside the checkout, e.g. ``pip install --target
@@ -70,12 +70,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 # Every import from the toolkit is here (its modules are being moved into subpackages).
-from toolkit.embed import get_embedder
-from toolkit.evaluate import AlignmentScores, score_alignments
+from toolkit.align.embed import get_embedder
+from toolkit.align.evaluate import AlignmentScores, score_alignments
 from toolkit.pipeline import AlignOptions, align_documents, load_document
-from toolkit.records import Bead
-from toolkit.segment import segment_document
-from toolkit.writers import read_align, write_align
+from toolkit.core.records import Bead
+from toolkit.text.segment import segment_document
+from toolkit.formats.writers import read_align, write_align
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 KARPATHY = SHARED / "gold" / "karpathy"
@@ -590,6 +590,8 @@ def main() -> int:
     parser.add_argument("--wmt-size", type=int, default=WMT_SIZE, help="sentence pairs per WMT document")
     parser.add_argument("--out", type=Path, help="keep the predictions here: DIR/SET/ALIGNER/DOC.align")
     parser.add_argument("--json", type=Path, metavar="FILE", help="write the figures as JSON")
+    parser.add_argument("--embedding-cache", type=Path, metavar="FILE",
+                        help="embed through this cache (both aligners): for quality runs; times are then not comparable")
     args = parser.parse_args()
     chosen = [name.strip() for name in args.sets.split(",") if name.strip()]
     unknown = [name for name in chosen if name not in SETS]
@@ -601,6 +603,10 @@ def main() -> int:
     total_started = time.perf_counter()
     load_before = os.getloadavg()
     embedder = get_embedder(EMBEDDER)  # loaded once, shared by every document and both aligners
+    if args.embedding_cache:
+        from toolkit.align.embcache import CachedEmbedder, EmbeddingCache
+
+        embedder = CachedEmbedder(embedder, EmbeddingCache(args.embedding_cache))
     started = time.perf_counter()
     embedder.embed(["warm-up"])
     print(f"embedder: {embedder.describe()} (loaded in {time.perf_counter() - started:.1f}s)")
