@@ -29,8 +29,6 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-# Temporary, until the fixes of issue 10 land: the cases describe the behaviour wanted.
-pytestmark = pytest.mark.xfail(reason="issue 10: before the fixes", strict=False)
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -202,6 +200,22 @@ def test_ctrl_c_says_so_and_keeps_the_old_set(case, phase):
     assert debris(out) == []
 
 
+def fill(path: Path) -> None:
+    """Write ``path`` until its file system is full."""
+    handle = open(path, "wb")
+    try:
+        while True:
+            handle.write(b"\0" * 4096)
+            handle.flush()
+    except OSError:
+        pass
+    finally:
+        try:
+            handle.close()
+        except OSError:
+            pass
+
+
 def can_mount() -> bool:
     return hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("mount") is not None
 
@@ -228,13 +242,7 @@ def test_disk_fills_up_during_the_run(mounted):
     zh, en, out = mounted
     proc = start(zh, en, out, pause="work")
     wait_stopped(proc)
-    with open(out / "filler", "wb") as handle:
-        try:
-            while True:
-                handle.write(b"\0" * 4096)
-                handle.flush()
-        except OSError:
-            pass
+    fill(out / "filler")
     proc.send_signal(signal.SIGCONT)
     code, err = finish(proc)
     assert code == 1, err

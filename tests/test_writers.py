@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import toolkit
-from toolkit import atomic
+from toolkit.core import atomic
 from toolkit.core.atomic import atomic_write_bytes, atomic_write_text, atomic_writer
 from toolkit.core.errors import FormatError, InputError, ToolkitError
 from toolkit.core.records import Alignment, Bead, Document, Segment
@@ -524,7 +524,8 @@ def test_write_alignment_writes_every_format(tmp_path):
         assert " ".join(en_lines[i] for i in bead.en) == record["en"]
     assert len(read_tmx(tmx)) == len(alignment.beads)
     assert read_signature(signature) == alignment.signature
-    assert sorted(os.listdir(out_dir)) == sorted(p.name for p in paths)  # no temp files left
+    # no temp files left; the manifest lists the set
+    assert sorted(os.listdir(out_dir)) == sorted([*(p.name for p in paths), "talk.manifest.json"])
 
 
 def test_write_alignment_with_scored_records(tmp_path):
