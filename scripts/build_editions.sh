@@ -13,6 +13,10 @@
 # A translator's review is part of the edition: if aligned/NAME/NAME.review.journal exists (made
 # with `bitext review`), it is replayed on the fresh alignment and the edition shows the reviewed
 # result. The journal is refused if the alignment it was made on has changed.
+#
+# It aligns and translates into a temporary folder and copies the edition files into aligned/NAME,
+# so the protection of reviewed and published folders (bitext align refuses them without --force)
+# does not stand in its way, and a failed build leaves the published editions as they were.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MT="${1:-qwen1.5b}"

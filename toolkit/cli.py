@@ -119,8 +119,7 @@ def align(
 
     from toolkit.align.embed import get_embedder
     from toolkit.formats.writers import bead_records, output_paths
-    from toolkit.pipeline import (AlignOptions, Progress, align_documents, check_proportion, file_digest,
-                                  load_document, score_records)
+    from toolkit.pipeline import AlignOptions, Progress, align_documents, file_digest, load_pair, score_records
     from toolkit.score.metrics import REPORT_SUFFIX, write_report
 
     bar = _Bar(quiet)
@@ -140,10 +139,7 @@ def align(
         scoring = _align_scorer(score_pairs, mt)
         scorer = scoring[0] if scoring else None
         gap_translator = (scoring[1] if scoring else _translator_for(mt)) if mt else None
-        zh = load_document(zh_file, "zh", presegmented=presegmented, name=base)
-        en = load_document(en_file, "en", presegmented=presegmented, comment_prefix=en_comment, name=base)
-        if not force:
-            check_proportion(zh, en)
+        zh, en = load_pair(zh_file, en_file, presegmented, en_comment, base, check=not force)
         embedding = get_embedder(options.embedder)  # an unknown embedder or missing model fails before the lock
         with _result_folder(out_dir, base, force, command, zh_file.stat().st_size + en_file.stat().st_size) as aside:
             progress = Progress(bar.start, bar.advance, bar.finish)

@@ -87,19 +87,20 @@ _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN_WORD = re.compile(r"[A-Za-z\u00c0-\u024f]+")
 
 
-def document_size(document: Document) -> int:
+def text_size(text: str, lang: str) -> int:
     """Han characters plus Latin words (zh), or words (en): the unit check_proportion compares."""
-    count = 0
-    for segment in document.segments:
-        count += len(_LATIN_WORD.findall(segment.text))
-        if document.lang == "zh":
-            count += len(_HAN.findall(segment.text))
-    return count
+    words = sum(1 for _ in _LATIN_WORD.finditer(text))
+    return words + (len(text) - len(_HAN.sub("", text)) if lang == "zh" else 0)
 
 
-def check_proportion(zh: Document, en: Document) -> None:
-    """Refuse two sides whose sizes differ more than MAX_SIZE_RATIO times (InputError; ``--force`` skips it)."""
-    zh_size, en_size = document_size(zh), document_size(en)
+def check_proportion(zh: Document | str, en: Document | str) -> None:
+    """Refuse two sides whose sizes differ more than MAX_SIZE_RATIO times (InputError; ``--force`` skips it).
+
+    ``zh`` and ``en`` are documents or their raw texts (checked before segmenting, which costs time
+    and memory in proportion to the input).
+    """
+    zh_size, en_size = (text_size(side if isinstance(side, str) else "\n".join(side.texts()), lang)
+                        for side, lang in ((zh, "zh"), (en, "en")))
     if max(zh_size, en_size) < MIN_SIZE_FOR_RATIO:
         return
     ratio = max(zh_size, en_size) / max(1, min(zh_size, en_size))
@@ -137,6 +138,17 @@ def protected_result(out_dir: str | Path, name: str) -> tuple[str | None, list[s
     if any(f in present for f in editions) or (paths["jsonl"].is_file() and not paths["align"].is_file()):
         return f"holds a published edition of {name}; aligning again would replace it", present
     return None, present
+
+
+def load_pair(zh_path: str | Path, en_path: str | Path, presegmented: bool = False,
+              comment_prefix: str | None = None, name: str = "", check: bool = True) -> tuple[Document, Document]:
+    """Read the two input files, refuse sides far out of proportion (``check``), then segment both."""
+    zh_text = read_text(zh_path, "zh")
+    en_text = read_text(en_path, "en", comment_prefix=comment_prefix)
+    if check:
+        check_proportion(zh_text, en_text)
+    return (segment_document(zh_text, "zh", name=name or Path(zh_path).stem, presegmented=presegmented),
+            segment_document(en_text, "en", name=name or Path(en_path).stem, presegmented=presegmented))
 
 
 def convert_script(document: Document, zh_script: str) -> Document:
