@@ -29,7 +29,8 @@ TREE = Path(sys.argv[1]).resolve() if len(sys.argv) > 1 else Path(__file__).reso
 def start(zh: Path, en: Path, out: Path, quiet: bool = True) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(TREE)}
     args = [sys.executable, "-m", "toolkit", "align", str(zh), str(en), "-o", str(out), *(["-q"] if quiet else [])]
-    return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    # cwd: the output's parent, so that `-m toolkit` does not pick up a toolkit/ in the current folder
+    return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=out.parent)
 
 
 def when_writing(out: Path, proc: subprocess.Popen, timeout: float = 120) -> bool:
@@ -63,7 +64,8 @@ def first_line(err: str) -> str:
 def reader(out: Path, tmp: Path) -> str:
     env = {**os.environ, "PYTHONPATH": str(TREE)}
     proc = subprocess.run([sys.executable, "-m", "toolkit", "export", str(out), "--to", "jsonl", "-o",
-                           str(tmp / "read.jsonl"), "-q", "--keep-one-sided"], capture_output=True, text=True, env=env)
+                           str(tmp / "read.jsonl"), "-q", "--keep-one-sided"], capture_output=True, text=True, env=env,
+                          cwd=tmp)
     return f"export exit {proc.returncode}" + (f": {first_line(proc.stderr)}" if proc.returncode else "")
 
 

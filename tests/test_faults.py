@@ -186,10 +186,13 @@ def test_second_writer_is_refused_while_the_first_runs(case, tmp_path):
 
 
 @pytest.mark.parametrize("phase", ["work", "staged"])
-def test_ctrl_c_says_so_and_keeps_the_old_set(case, phase):
+def test_ctrl_c_says_so_and_keeps_the_old_set(case, tmp_path, phase):
     zh, en, out = case
     proc = start(zh, en, out, pause=phase)
     wait_stopped(proc)
+    # while the writer holds the folder (its new set staged or not), a reader reads the old set
+    code, output = reader_says(out, tmp_path)
+    assert code == 0, output
     proc.send_signal(signal.SIGINT)
     proc.send_signal(signal.SIGCONT)
     code, err = finish(proc)

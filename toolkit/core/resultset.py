@@ -344,29 +344,33 @@ def _signals_held() -> Iterator[None]:
 def verify(out_dir: str | Path, name: str, members: Iterable[str] = ()) -> dict | None:
     """Check NAME's files in ``out_dir`` against its manifest; returns the manifest, or None if none.
 
-    An interrupted write is finished first (if no other process holds the folder's lock).
+    An interrupted commit is finished first (if no other process holds the folder's lock); while
+    another run is writing, the old set is read as long as it is whole.
     Raises FormatError naming the first file that is missing or differs from the manifest,
     FolderBusyError if another run is writing the folder right now.
     """
     out_dir = Path(out_dir)
-    manifest = read_manifest(out_dir, name)
-    if _mismatch(out_dir, manifest) is None and not staging_dir(out_dir, name).exists():
-        return manifest
-    # An interrupted write, or a writer at work: finish it if nobody else holds the folder.
-    try:
-        with FolderLock(out_dir, "recovery by a reader"):
-            recover(out_dir, name, members)
-    except FolderBusyError as exc:
-        raise FolderBusyError(f"{out_dir} is being written right now by another bitext run",
-                              "run this again when it has finished") from exc
-    except ToolkitError:
-        pass  # a read-only folder: judge what is there
+    staging = staging_dir(out_dir, name)
+    problem = _mismatch(out_dir, read_manifest(out_dir, name))
+    committed = staging.is_dir() and _read_manifest(staging / f"{name}{MANIFEST_SUFFIX}") is not None
+    if problem or committed:
+        # An interrupted commit: finish it if nobody else holds the folder. (A staging folder not
+        # committed is a writer at work, or a killed one's leftovers: the old set stands.)
+        try:
+            with FolderLock(out_dir, "recovery by a reader"):
+                recover(out_dir, name, members)
+        except FolderBusyError as exc:
+            if problem:
+                raise FolderBusyError(f"{out_dir} is being written right now by another bitext run",
+                                      "run this again when it has finished") from exc
+        except ToolkitError:
+            pass  # a read-only folder: judge what is there
     manifest = read_manifest(out_dir, name)
     problem = _mismatch(out_dir, manifest)
     if problem:
         raise FormatError(f"{out_dir} holds a mixed result set: {problem} (its manifest {name}{MANIFEST_SUFFIX} "
                           "lists what one run wrote)",
-                          "align again into this folder with --force, or into a fresh folder")
+                          "align again, into this folder or a fresh one")
     return manifest
 
 
