@@ -38,6 +38,8 @@ EXTRA_ZH = "主持人：谢谢你今天来参加节目。\n"
 EXTRA_EN = "Host: Thank you for joining us today.\n"
 SET_SUFFIXES = (".align", ".zh.txt", ".en.txt", ".jsonl", ".tmx", ".signature.json")
 PAUSE_ENV = "BITEXT_TEST_PAUSE_AT"
+pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists() or not hasattr(signal, "SIGSTOP"),
+                                reason="watches processes through /proc and stops them with SIGSTOP (Linux)")
 SIZES = {9: "old", 10: "new"}
 
 
