@@ -33,14 +33,18 @@ def start(zh: Path, en: Path, out: Path, quiet: bool = True) -> subprocess.Popen
     return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=out.parent)
 
 
-def when_writing(out: Path, proc: subprocess.Popen, timeout: float = 120) -> bool:
-    """Poll until the run replaces its first output file (or starts staging); False if it ended first."""
+def when_writing(out: Path, proc: subprocess.Popen, replaced: bool = False, timeout: float = 120) -> bool:
+    """Poll until the run starts writing (a temporary file or staging folder appears) or, with
+    ``replaced``, until it has replaced its first output file; False if it ended first."""
     before = {p.name: p.stat().st_ino for p in out.iterdir()}
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and proc.poll() is None:
         try:
             for p in out.iterdir():
-                if p.name.endswith(".tmp") or "staging" in p.name or before.get(p.name) != p.stat().st_ino:
+                if replaced:
+                    if p.name in before and before[p.name] != p.stat().st_ino:
+                        return True
+                elif p.name.endswith(".tmp") or "staging" in p.name:
                     return True
         except FileNotFoundError:
             pass
@@ -71,7 +75,7 @@ def reader(out: Path, tmp: Path) -> str:
 
 def scenario_concurrent(tmp, old_zh, old_en, zh, en, out):
     a = start(zh, en, out)
-    if not when_writing(out, a):
+    if not when_writing(out, a, replaced=True):
         return "A finished before it could be paused", ""
     a.send_signal(signal.SIGSTOP)
     b = faults.finish(start(old_zh, old_en, out))
@@ -80,9 +84,9 @@ def scenario_concurrent(tmp, old_zh, old_en, zh, en, out):
     return f"A {code_a}, B {b[0]}", first_line(b[1]) if b[0] else first_line(err_a)
 
 
-def scenario_kill_mid_write(tmp, old_zh, old_en, zh, en, out):
+def scenario_kill_mid_write(tmp, old_zh, old_en, zh, en, out, replaced=False):
     a = start(zh, en, out)
-    if not when_writing(out, a):
+    if not when_writing(out, a, replaced):
         return "finished before the kill", ""
     a.send_signal(signal.SIGKILL)
     code, err = faults.finish(a)
@@ -97,15 +101,20 @@ def scenario_ctrl_c(tmp, old_zh, old_en, zh, en, out):
     return str(code), first_line(err)
 
 
+def scenario_kill_after_first_file(tmp, old_zh, old_en, zh, en, out):
+    return scenario_kill_mid_write(tmp, old_zh, old_en, zh, en, out, replaced=True)
+
+
 def scenario_second_run_after_kill(tmp, old_zh, old_en, zh, en, out):
-    code, _ = scenario_kill_mid_write(tmp, old_zh, old_en, zh, en, out)
+    code, _ = scenario_kill_mid_write(tmp, old_zh, old_en, zh, en, out, replaced=True)
     proc = faults.finish(start(zh, en, out))
     return f"killed, then {proc[0]}", first_line(proc[1])
 
 
 SCENARIOS = [
-    ("two runs into one folder (first paused with SIGSTOP as it writes)", scenario_concurrent),
-    ("SIGKILL as the first file is replaced", scenario_kill_mid_write),
+    ("two runs into one folder (the first paused by SIGSTOP once it has replaced a file)", scenario_concurrent),
+    ("SIGKILL as the first temporary file appears", scenario_kill_mid_write),
+    ("SIGKILL once the first file is replaced", scenario_kill_after_first_file),
     ("the next run after that SIGKILL", scenario_second_run_after_kill),
     ("Ctrl-C (SIGINT) during the alignment", scenario_ctrl_c),
 ]
