@@ -14,6 +14,10 @@
 # with `bitext review`), it is carried over to the fresh alignment (`bitext review --rebase`): its
 # changes are redone where the new alignment has the same beads, and the rest are listed; the
 # published journal is the carried-over one, made on the alignment it is published with.
+#
+# It aligns and translates into a temporary folder and copies the edition files into aligned/NAME,
+# so the protection of reviewed and published folders (bitext align refuses them without --force)
+# does not stand in its way, and a failed build leaves the published editions as they were.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MT="${1:-qwen1.5b}"

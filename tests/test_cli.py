@@ -17,7 +17,7 @@ from toolkit.formats.writers import read_align, read_signature
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 ZH = EXAMPLES / "interview.zh.txt"
 EN = EXAMPLES / "interview.en.txt"
-SUFFIXES = (".align", ".zh.txt", ".en.txt", ".jsonl", ".tmx", ".signature.json")
+SUFFIXES = (".align", ".zh.txt", ".en.txt", ".jsonl", ".tmx", ".signature.json", ".manifest.json")
 
 runner = CliRunner()
 
@@ -73,12 +73,14 @@ def test_signature_records_command_and_inputs(aligned):
 
 
 def test_default_name_and_folder(tmp_path, monkeypatch):
-    """Without -o and --name the output goes to aligned/<stem without .zh>/: interview.zh.txt -> interview."""
+    """Without -o and --name the output goes to out/<stem without .zh>/: interview.zh.txt -> interview
+    (not to aligned/, which holds a clone's published editions)."""
     monkeypatch.chdir(tmp_path)
     result = run(["align", str(ZH), str(EN), "-q"], monkeypatch)
     assert result.exit_code == 0, result.output
     assert ZH.name == "interview.zh.txt"
-    folder = tmp_path / "aligned" / "interview"
+    folder = tmp_path / "out" / "interview"
+    assert not (tmp_path / "aligned").exists()
     assert sorted(p.name for p in folder.iterdir()) == sorted(f"interview{s}" for s in SUFFIXES)
 
 

@@ -285,3 +285,17 @@ def test_score_with_the_real_none_translator(out_dir, tmp_path):
     assert result.exit_code == 0, result.output
     report = json.loads((out_dir / "talk.score.json").read_text(encoding="utf-8"))
     assert report["scored"] == 0 and report["translation"]["flags"] == {"untranslated": 2}
+
+
+def test_score_writes_its_files_as_one_set(out_dir, fake_translate):
+    """The scored JSONL, TMX and report are committed together, with a manifest that readers check."""
+    from toolkit.core.resultset import read_manifest, verify
+
+    assert runner.invoke(app, ["score", str(out_dir), "-q"]).exit_code == 0
+    manifest = read_manifest(out_dir, "talk")
+    assert {"talk.jsonl", "talk.tmx", "talk.score.json"} <= set(manifest["files"])
+    assert verify(out_dir, "talk") == manifest
+    assert [p.name for p in out_dir.iterdir() if p.name.startswith(".")] == []  # no staging, no lock file
+    (out_dir / "talk.tmx").write_text("<tmx/>", encoding="utf-8")  # replaced behind the set's back
+    result = runner.invoke(app, ["score", str(out_dir), "-q"])  # a reader of the set too
+    assert result.exit_code == 1 and "mixed result set: talk.tmx" in result.output

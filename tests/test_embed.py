@@ -150,7 +150,7 @@ def test_cli_align_with_tiny_model(tiny_model, tmp_path, monkeypatch):
         "-o", str(out), "--name", "tiny", "--embedder", f"hf:{tiny_model}", "-q",
     ])
     assert result.exit_code == 0, result.output
-    assert len(list(out.iterdir())) == 6
+    assert len(list(out.iterdir())) == 7  # the six files and the set's manifest
     beads = read_align(out / "tiny.align")
     assert [i for b in beads for i in b.zh] == list(range(9))
     assert read_signature(out / "tiny.signature.json")["embedder"] == f"transformers:{tiny_model}"

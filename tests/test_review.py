@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from toolkit.align.evaluate import score_alignments, score_paths
 from toolkit.cli import app
+from toolkit.core.resultset import FolderLock, staged_set
 from toolkit.core.records import Alignment, Bead, Document, Segment
 from toolkit.formats.writers import read_align, read_jsonl, read_signature, read_tmx, write_alignment, write_records
 from toolkit.review.journal import Journal, JournalError
@@ -89,6 +90,7 @@ def test_open_refuses_what_is_not_an_aligned_result(tmp_path, make, message):
 
 
 def test_open_refuses_jsonl_disagreeing_with_align(folder):
+    (folder / "doc.manifest.json").unlink()  # a folder written before manifests (with one, the manifest refuses it)
     (folder / "doc.align").write_text("[0]:[]:0.0\n[1, 2]:[0]:0.9\n", encoding="utf-8")
     with pytest.raises(Exception, match="disagree"):
         ReviewSession.open(folder)
@@ -329,7 +331,8 @@ def _score_folder(folder: Path, bleu: dict[int, float]) -> None:
     """Add bleu/chrf to the folder's JSONL as `bitext score` does (None where a bead has no score)."""
     records = [{**r, "bleu": bleu.get(r["id"]), "chrf": None if r["id"] not in bleu else bleu[r["id"]] + 10}
                for r in read_jsonl(folder / "doc.jsonl")]
-    write_records(folder / "doc.jsonl", records)
+    with FolderLock(folder), staged_set(folder, "doc") as staging:  # as a set, with its manifest
+        write_records(staging / "doc.jsonl", records)
 
 
 def test_export_keeps_the_scores_of_unchanged_pairs(folder):
@@ -657,7 +660,9 @@ def test_needs_export(folder):
     original = (folder / "doc.align").read_bytes()
     session.export()
     assert not session.needs_export() and not ReviewSession.open(folder).needs_export()
-    (folder / "doc.align").write_bytes(original)  # as if the export was cut short after its journal entry
+    # as if the export was cut short after its journal entry (a version without result-set manifests)
+    (folder / "doc.manifest.json").unlink()
+    (folder / "doc.align").write_bytes(original)
     assert ReviewSession.open(folder).needs_export()
 
 
@@ -718,6 +723,7 @@ def test_rebase_refuses_a_journal_of_other_texts(folder, tmp_path):
     other = tmp_path / "other"
     write_folder(other)
     (other / "doc.zh.txt").write_text("\n".join(["别的"] * len(ZH)) + "\n", encoding="utf-8")
+    (other / "doc.manifest.json").unlink()  # edited by hand: no longer the set one run wrote
     from toolkit.review.session import rebase_review
 
     with pytest.raises(JournalError, match="other texts"):

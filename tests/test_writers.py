@@ -524,7 +524,8 @@ def test_write_alignment_writes_every_format(tmp_path):
         assert " ".join(en_lines[i] for i in bead.en) == record["en"]
     assert len(read_tmx(tmx)) == len(alignment.beads)
     assert read_signature(signature) == alignment.signature
-    assert sorted(os.listdir(out_dir)) == sorted(p.name for p in paths)  # no temp files left
+    # no temp files left; the manifest lists the set
+    assert sorted(os.listdir(out_dir)) == sorted([*(p.name for p in paths), "talk.manifest.json"])
 
 
 def test_write_alignment_with_scored_records(tmp_path):

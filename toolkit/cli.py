@@ -31,6 +31,11 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 _DEFAULT = AlignConfig()
+# Where align and translate write without -o: OUTPUT_ROOT/NAME/, under the current folder and
+# apart from the project's tracked aligned/ (the published, reviewed editions).
+OUTPUT_ROOT = Path("out")
+_FORCE_HELP = ("Replace a result folder that holds a reviewed alignment (a review journal) or a published edition; "
+               "its files and journal are kept in OUT/NAME.superseded-TIME/. Also aligns sides far out of proportion.")
 _EMBEDDER_HELP = "Sentence embedder: " + "; ".join(f"'{k}': {v.help}" for k, v in EMBEDDERS.items())
 
 
@@ -40,7 +45,7 @@ def _fail(error: ToolkitError) -> None:
 
 
 class _Bar:
-    """tqdm progress bars on stderr, or nothing with --quiet."""
+    """tqdm progress bars on stderr when it is a terminal, or nothing with --quiet."""
 
     def __init__(self, quiet: bool):
         self.quiet = quiet
@@ -51,7 +56,9 @@ class _Bar:
             return
         from tqdm import tqdm
 
-        self.bar = tqdm(total=total, desc=label, unit="sent", file=sys.stderr, leave=False)
+        # Only on a terminal: redirected to a log file, a bar is a stream of carriage returns.
+        self.bar = tqdm(total=total, desc=label, unit="sent", file=sys.stderr, leave=False,
+                        disable=not sys.stderr.isatty())
 
     def advance(self, n: int) -> None:
         if self.bar is not None:
@@ -76,8 +83,9 @@ def _default_name(zh_file: Path) -> str:
 def align(
     zh_file: Path = typer.Argument(..., metavar="ZH_FILE", help="The Chinese text (UTF-8, GB18030/GBK or Big5; simplified or traditional)."),
     en_file: Path = typer.Argument(..., metavar="EN_FILE", help="The English original (an article or an ASR transcript)."),
-    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Output folder [default: aligned/NAME/]."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help=f"Output folder [default: {OUTPUT_ROOT}/NAME/]."),
     name: Optional[str] = typer.Option(None, "--name", help="Base name of the output files [default: the Chinese file's name without .zh]."),
+    force: bool = typer.Option(False, "--force", help=_FORCE_HELP),
     presegmented: bool = typer.Option(False, "--presegmented", help="Both files have one sentence per line: take them as is."),
     zh_script: str = typer.Option("as-is", "--zh-script", help=f"Chinese script of the output: {', '.join(ZH_SCRIPTS)}."),
     en_comment: Optional[str] = typer.Option(None, "--en-comment", help="Drop leading English lines starting with this prefix (e.g. '#')."),
@@ -105,15 +113,21 @@ def align(
     ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or summary."),
 ) -> None:
-    """Align a Chinese text with its English original and write .align, .jsonl, .tmx, sentences and a signature."""
+    """Align a Chinese text with its English original and write .align, .jsonl, .tmx, sentences and a signature.
+
+    Everything that can be checked is checked before the work (options, models, inputs, the output folder);
+    the files are written as one set, under a lock on the folder (see toolkit.core.resultset).
+    """
     from dataclasses import replace
 
+    from toolkit.align.embed import get_embedder
     from toolkit.formats.writers import bead_records, output_paths
-    from toolkit.pipeline import (AlignOptions, Progress, align_documents, cached_embedder, file_digest, load_document,
+    from toolkit.pipeline import (AlignOptions, Progress, align_documents, cached_embedder, file_digest, load_pair,
                                   score_records)
-    from toolkit.score.metrics import report_path, write_report
+    from toolkit.score.metrics import REPORT_SUFFIX, write_report
 
     bar = _Bar(quiet)
+    command = shlex.join(["bitext", *sys.argv[1:]])
     try:
         try:
             config = replace(_DEFAULT, max_zh=max_zh, max_en=max_en, max_total=max_total, threshold=threshold)
@@ -123,32 +137,33 @@ def align(
         except ValueError as exc:
             raise ToolkitError(f"bad option: {exc}", "see bitext align --help") from exc
         base = name or _default_name(zh_file)
-        out_dir = output or Path("aligned") / base
+        out_dir = output or OUTPUT_ROOT / base
         output_paths(out_dir, base)  # a bad --name fails now, not after the alignment
-        zh = load_document(zh_file, "zh", presegmented=presegmented, name=base)
-        en = load_document(en_file, "en", presegmented=presegmented, comment_prefix=en_comment, name=base)
-        progress = Progress(bar.start, bar.advance, bar.finish)
-        vectors = None if no_embedding_cache else cached_embedder(embedder, embedding_cache)
-        result = align_documents(zh, en, options, embedder=vectors, progress=progress, name=base)
-        # One translator for the gaps and the scores: its model is loaded once.
+        # The translators are built (not loaded) now: a missing model fails before the alignment.
         scoring = _align_scorer(score_pairs, mt)
         scorer = scoring[0] if scoring else None
-        if mt:
-            result = _machine_translate_gaps(result, mt, mt_cache, progress, scoring[1] if scoring else None)
-        result.signature["command"] = shlex.join(["bitext", *sys.argv[1:]])
-        result.signature["inputs"] = {
-            "zh": {"path": str(zh_file), "sha256": file_digest(zh_file)},
-            "en": {"path": str(en_file), "sha256": file_digest(en_file)},
-        }
-        records, report = None, None
-        if scoring:
-            records, report = score_records(bead_records(result), scorer, mt_cache, True, progress,
-                                            translator=scoring[1])
-            report["command"] = result.signature["command"]
-        paths = _write_outputs(out_dir, result, records)
-        if report is not None:
-            paths.append(report_path(paths[3]))
-            write_report(paths[-1], report)
+        gap_translator = (scoring[1] if scoring else _translator_for(mt)) if mt else None
+        zh, en = load_pair(zh_file, en_file, presegmented, en_comment, base, check=not force)
+        # An unknown embedder, a missing model or an unusable cache fails before the lock.
+        embedding = (get_embedder(options.embedder) if no_embedding_cache
+                     else cached_embedder(options.embedder, embedding_cache))
+        with _result_folder(out_dir, base, force, command, zh_file.stat().st_size + en_file.stat().st_size) as aside:
+            progress = Progress(bar.start, bar.advance, bar.finish)
+            result = align_documents(zh, en, options, embedding, progress=progress, name=base, check=False)
+            if mt:
+                result = _machine_translate_gaps(result, mt, mt_cache, progress, gap_translator)
+            result.signature["command"] = command
+            result.signature["inputs"] = {
+                "zh": {"path": str(zh_file), "sha256": file_digest(zh_file)},
+                "en": {"path": str(en_file), "sha256": file_digest(en_file)},
+            }
+            records, report, extra = None, None, {}
+            if scoring:
+                records, report = score_records(bead_records(result), scorer, mt_cache, True, progress,
+                                                translator=scoring[1])
+                report["command"] = command
+                extra[f"{base}{REPORT_SUFFIX}"] = lambda path: write_report(path, report)
+            paths = _write_outputs(out_dir, result, records, extra, aside, command)
     except ToolkitError as error:
         bar.finish()  # clear a progress bar the error interrupted, so the message stands alone
         _fail(error)
@@ -162,9 +177,13 @@ def align(
             corpus = report["corpus"]
             typer.echo(f"scored {report['scored']} pairs with {scorer}: BLEU {corpus['bleu']['score']:.2f}, "
                        f"chrF {corpus['chrf']['score']:.2f} (details in {paths[-1].name})", err=True)
+        elif mt == "none" or score_pairs is False:
+            typer.echo("not scored" + (" (--mt none)" if score_pairs is not False else " (--no-score)"), err=True)
         elif not scorer:
             typer.echo(f"not scored: no MT model (give --mt, or install {SCORE_MT}: python scripts/fetch_models.py {SCORE_MT})",
                        err=True)
+        if aside:
+            typer.echo(f"the previous files and their review journal are kept in {aside.folder}/", err=True)
         typer.echo(f"wrote {len(paths)} files to {out_dir}/", err=True)
 
 
@@ -182,11 +201,50 @@ def _align_scorer(score_pairs: Optional[bool], mt: Optional[str]):
     return scorer
 
 
-def _write_outputs(out_dir: Path, result, records=None) -> list[Path]:
+class _Aside(list):
+    """The files --force moves aside (a list of names) and the folder they go to."""
+
+    folder: Optional[Path] = None
+
+
+def _result_folder(out_dir: Path, name: str, force: bool, command: str, input_bytes: int):
+    """Check the output folder and hold its lock for the rest of the command; yields what --force moves aside.
+
+    Refused here, before the work: a folder that is a file, not writable or without room, one that
+    another run is writing, and (without --force) one holding a review journal or a published edition.
+    """
+    import contextlib
+
+    from toolkit.core.resultset import FolderLock, aside_folder, check_output_folder, pause_point, recover
+    from toolkit.formats.writers import set_members
+    from toolkit.pipeline import protected_result
+
+    @contextlib.contextmanager
+    def held():
+        check_output_folder(out_dir, input_bytes)
+        with FolderLock(out_dir, command):
+            recover(out_dir, name, set_members(name))
+            reason, files = protected_result(out_dir, name)
+            aside = _Aside()
+            if reason and not force:
+                raise ToolkitError(f"{out_dir} {reason}",
+                                   "write elsewhere with -o, or give --force to replace it (the old files and the "
+                                   f"journal are kept in {out_dir}/{name}.superseded-TIME/)")
+            if reason:
+                aside += files
+                aside.folder = aside_folder(out_dir, name)
+            pause_point("work")
+            yield aside
+
+    return held()
+
+
+def _write_outputs(out_dir: Path, result, records=None, extra=None, aside=(), command: str = "") -> list[Path]:
     from toolkit.formats.writers import write_alignment
 
     try:
-        return write_alignment(out_dir, result, records)
+        return write_alignment(out_dir, result, records, extra=extra, keep_others=False, aside=aside,
+                               aside_to=getattr(aside, "folder", None), command=command)
     except OSError as exc:  # e.g. the output folder is a file, or not writable
         raise ToolkitError(f"cannot write to {out_dir}: {exc.strerror or exc}",
                            "choose another output folder with -o") from exc
@@ -203,8 +261,9 @@ def _machine_translate_gaps(result, spec: str, cache: Optional[Path], progress, 
 @app.command()
 def translate(
     zh_file: Path = typer.Argument(..., metavar="ZH_FILE", help="A Chinese text whose English original is not available."),
-    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Output folder [default: aligned/NAME/]."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help=f"Output folder [default: {OUTPUT_ROOT}/NAME/]."),
     name: Optional[str] = typer.Option(None, "--name", help="Base name of the output files [default: the file's name without .zh]."),
+    force: bool = typer.Option(False, "--force", help=_FORCE_HELP),
     mt: str = typer.Option("qwen1.5b", "--mt", help="Translator: a registry name (qwen1.5b, qwen0.5b), seq2seq[:MODEL], llm:MODEL or a path."),
     mt_cache: Optional[Path] = typer.Option(None, "--mt-cache", help="Translation cache (SQLite) [default: $XDG_CACHE_HOME/bitext/translations.sqlite]."),
     presegmented: bool = typer.Option(False, "--presegmented", help="One sentence per line: take the lines as they are."),
@@ -218,26 +277,36 @@ def translate(
     from toolkit.pipeline import Progress, convert_script, file_digest, load_document, translation_only
 
     bar = _Bar(quiet)
+    command = shlex.join(["bitext", *sys.argv[1:]])
     try:
         if zh_script not in ZH_SCRIPTS:
             raise ToolkitError(f"bad option: --zh-script {zh_script!r}", f"choose one of {', '.join(ZH_SCRIPTS)}")
         base = name or _default_name(zh_file)
-        out_dir = output or Path("aligned") / base
+        out_dir = output or OUTPUT_ROOT / base
         output_paths(out_dir, base)  # a bad --name fails now, not after the translation
+        translator = _translator_for(mt)  # a missing model fails now
         zh = load_document(zh_file, "zh", presegmented=presegmented, name=base)
-        result = translation_only(zh, name=base, presegmented=presegmented)
-        result = _machine_translate_gaps(result, mt, mt_cache, Progress(bar.start, bar.advance, bar.finish))
-        result = replace(result, zh=convert_script(result.zh, zh_script))
-        result.signature["zh_script_out"] = zh_script
-        result.signature["command"] = shlex.join(["bitext", *sys.argv[1:]])
-        result.signature["inputs"] = {"zh": {"path": str(zh_file), "sha256": file_digest(zh_file)}}
-        paths = _write_outputs(out_dir, result)
+        with _result_folder(out_dir, base, force, command, zh_file.stat().st_size) as aside:
+            result = translation_only(zh, name=base, presegmented=presegmented)
+            result = _machine_translate_gaps(result, mt, mt_cache, Progress(bar.start, bar.advance, bar.finish),
+                                             translator)
+            result = replace(result, zh=convert_script(result.zh, zh_script))
+            result.signature["zh_script_out"] = zh_script
+            result.signature["command"] = command
+            result.signature["inputs"] = {"zh": {"path": str(zh_file), "sha256": file_digest(zh_file)}}
+            paths = _write_outputs(out_dir, result, aside=aside, command=command)
     except ToolkitError as error:
         bar.finish()
         _fail(error)
     if not quiet:
-        flagged = sum(1 for b in result.beads if b.mt_flags)
-        typer.echo(f"{len(zh)} segments translated ({flagged} flagged by the output checks)", err=True)
+        translated = sum(1 for b in result.beads if b.origin == "mt")
+        if translated:
+            flagged = sum(1 for b in result.beads if b.mt_flags)
+            typer.echo(f"{translated} of {len(zh)} segments translated ({flagged} flagged by the output checks)", err=True)
+        else:
+            typer.echo(f"{len(zh)} segments written untranslated" + (" (--mt none)" if mt == "none" else ""), err=True)
+        if aside:
+            typer.echo(f"the previous files and their review journal are kept in {aside.folder}/", err=True)
         typer.echo(f"wrote {len(paths)} files to {out_dir}/", err=True)
 
 
@@ -318,24 +387,29 @@ def score(
     Adds sentence BLEU and chrF to each record of NAME.jsonl and each unit of NAME.tmx (props x-bleu, x-chrf),
     and writes the corpus report to NAME.score.json.
     """
-    from toolkit.formats.writers import read_jsonl, write_records
+    from toolkit.core.resultset import FolderLock, staged_set, verify
+    from toolkit.formats.writers import read_jsonl, set_members, write_records
     from toolkit.pipeline import Progress, score_records
     from toolkit.score.metrics import find_jsonl, format_report, report_path, write_report
 
     bar = _Bar(quiet)
+    command = shlex.join(["bitext", *sys.argv[1:]])
     try:
+        translator = _translator_for(mt)  # a missing model fails now, not after reading
         jsonl = find_jsonl(out_dir)
-        records = read_jsonl(jsonl)
-        scored, report = score_records(records, mt, cache, not no_cache, Progress(bar.start, bar.advance, bar.finish),
-                                       lowest=lowest)
-        report["command"] = shlex.join(["bitext", *sys.argv[1:]])
-        try:
-            write_records(jsonl, scored)
-            _rewrite_tmx(jsonl, scored)
-            write_report(report_path(jsonl), report)
-        except OSError as exc:
-            raise ToolkitError(f"cannot write to {jsonl.parent}: {exc.strerror or exc}",
-                               "check the folder's permissions") from exc
+        folder, name = jsonl.parent, jsonl.name[: -len(".jsonl")]
+        with FolderLock(folder, command):
+            verify(folder, name, set_members(name))
+            records = read_jsonl(jsonl)
+            scored, report = score_records(records, mt, cache, not no_cache,
+                                           Progress(bar.start, bar.advance, bar.finish), lowest=lowest,
+                                           translator=translator)
+            report["command"] = command
+            # The scored JSONL, TMX and report replace the old ones as one set with the files they go with.
+            with staged_set(folder, name, command, keep_others=True, members=set_members(name)) as staging:
+                write_records(staging / jsonl.name, scored)
+                _rewrite_tmx(jsonl, scored, staging)
+                write_report(staging / report_path(jsonl).name, report)
     except ToolkitError as error:
         bar.finish()
         _fail(error)
@@ -343,8 +417,9 @@ def score(
         typer.echo(format_report(report))
 
 
-def _rewrite_tmx(jsonl: Path, records: list[dict]) -> None:
-    """Rewrite the NAME.tmx next to ``jsonl`` from ``records`` (scores added), if the folder has one."""
+def _rewrite_tmx(jsonl: Path, records: list[dict], into: Optional[Path] = None) -> None:
+    """Rewrite the NAME.tmx next to ``jsonl`` from ``records`` (scores added), if the folder has one;
+    into the folder ``into`` if given."""
     from toolkit.export.exports import zh_script
     from toolkit.formats.writers import read_signature, script_language_tag, write_tmx_records
 
@@ -353,7 +428,7 @@ def _rewrite_tmx(jsonl: Path, records: list[dict]) -> None:
     if not tmx.is_file():
         return
     signature = read_signature(signature_path) if signature_path.is_file() else {}
-    write_tmx_records(tmx, records, signature, script_language_tag(zh_script(signature)))
+    write_tmx_records(into / tmx.name if into else tmx, records, signature, script_language_tag(zh_script(signature)))
 
 
 # ---------------------------------------------------------------------------
@@ -541,7 +616,11 @@ def review(
 
 
 def _translator_for(spec: Optional[str]):
-    from toolkit.translate.backends import get_translator
+    try:
+        from toolkit.translate.backends import get_translator
+    except ImportError as exc:
+        raise ToolkitError("machine translation is not available in this installation",
+                           f"toolkit.translate cannot be imported: {exc}") from exc
 
     if not spec:
         raise ToolkitError("no translator: the alignment was not machine-translated",
@@ -590,5 +669,24 @@ def _review_ui(session, spec: Optional[str], cache: Optional[Path]) -> None:
     typer.echo(session.status().format() + (f"; exported {len(app.exported)} files" if app.exported else ""))
 
 
+INTERRUPTED_EXIT = 130  # 128 + SIGINT, what shells report for Ctrl-C
+
+
+def _interrupted(signum, frame) -> None:
+    """Ctrl-C: say so (typer then exits 130); a second Ctrl-C is not caught."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    typer.echo("\nInterrupted: stopped before finishing; no file was left half-written, and an output folder "
+               "keeps its previous result set", err=True)
+    raise KeyboardInterrupt
+
+
 def main() -> None:
-    app()
+    import signal
+
+    signal.signal(signal.SIGINT, _interrupted)
+    try:
+        app()
+    except KeyboardInterrupt:  # outside a command (typer turns one inside into exit 130)
+        raise SystemExit(INTERRUPTED_EXIT) from None

@@ -30,6 +30,7 @@ from pathlib import Path
 
 from toolkit.core.errors import InputError, ToolkitError
 from toolkit.core.records import Bead
+from toolkit.core.resultset import verify_file
 from toolkit.formats.writers import read_align
 
 BeadKey = tuple[tuple[int, ...], tuple[int, ...]]
@@ -226,6 +227,19 @@ def score_paths(gold: str | Path, pred: str | Path) -> AlignmentScores:
     ``pred/STEM/NAME`` (e.g. ``pred/001/001.align``), then ``pred/*/NAME`` (must
     be unique). Extra predictions are ignored; missing ones raise InputError
     naming them all.
+
+    A gold file without beads (empty) raises InputError: it would score 0 and say nothing.
+    A prediction inside a result folder with a manifest is checked against it first
+    (:func:`toolkit.core.resultset.verify_file`), so a mixed set is not scored.
     """
     pairs = pair_paths(Path(gold), Path(pred))
-    return score_alignments([read_align(g) for g, _ in pairs], [read_align(p) for _, p in pairs])
+    golds, preds = [], []
+    for gold_file, pred_file in pairs:
+        beads = read_align(gold_file)
+        if not beads:
+            raise InputError(f"the gold file {gold_file} holds no beads (it is empty)",
+                             "give the gold .align file with one bead per line")
+        verify_file(pred_file)
+        golds.append(beads)
+        preds.append(read_align(pred_file))
+    return score_alignments(golds, preds)

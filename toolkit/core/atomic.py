@@ -78,3 +78,17 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     """Replace ``path`` with ``data`` atomically."""
     with _atomic_handle(path, "wb") as handle:
         handle.write(data)
+
+
+def fsync_dir(directory: str | os.PathLike) -> None:
+    """Make the renames and new entries in ``directory`` survive a crash (where the platform allows)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:  # not possible on every platform; the files themselves are synced
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

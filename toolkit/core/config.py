@@ -37,6 +37,10 @@ class AlignConfig:
             raise ValueError("top_k and window must be positive")
         if not 0.0 <= self.lexical_weight < 1.0:
             raise ValueError("lexical_weight must be in [0, 1)")
+        if not -1.0 <= self.threshold < 1.0:
+            # similarities are at most 1: a threshold of 1 or more leaves everything unaligned
+            raise ValueError(f"threshold {self.threshold:g} is outside [-1, 1): similarities are at most 1, "
+                             "so it would align nothing (the default is 0)")
 
     def bead_types(self) -> list[tuple[int, int]]:
         """The n-m bead types (both sides non-empty) this configuration allows."""

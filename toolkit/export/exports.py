@@ -31,8 +31,9 @@ from typing import ClassVar
 from toolkit.core.atomic import atomic_writer
 from toolkit.core.errors import FormatError, InputError, ToolkitError
 from toolkit.core.records import ORIGINS
+from toolkit.core.resultset import verify
 from toolkit.core.version import __version__
-from toolkit.formats.writers import (TMX_SCORE_PROPS, output_paths, read_jsonl, read_signature, read_tmx_memory, record_english,
+from toolkit.formats.writers import (TMX_SCORE_PROPS, output_paths, set_members, read_jsonl, read_signature, read_tmx_memory, record_english,
                              script_language_tag, tmx_zh_script, write_signature, write_tmx_records)
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,7 @@ def load_result(folder: str | Path) -> AlignedResult:
     signature_file = folder / f"{name}{SIGNATURE_SUFFIX}"
     if not signature_file.is_file():
         raise InputError(f"{folder} has {jsonl.name} but no {signature_file.name}", hint)
+    verify(folder, name, set_members(name))  # a mixed set (two runs, a kill) is refused, not exported
     records = read_jsonl(jsonl)
     for number, record in enumerate(records, start=1):
         if record.get("origin") not in ORIGINS:

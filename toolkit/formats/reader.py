@@ -27,8 +27,16 @@ log = logging.getLogger(__name__)
 LANGS = ("zh", "en")
 
 # Share of control characters (other than tab/newline/CR/FF) above which a
-# decoded file is taken to be binary.
+# decoded file is taken to be binary, if there are more than MAX_STRAY_CONTROLS;
+# fewer are refused as control characters, with their place.
 MAX_CONTROL_SHARE = 0.01
+MAX_STRAY_CONTROLS = 8
+# A file that is UTF-8 but for a few bytes is reported as such (with the first bad byte's
+# place), not guessed as another encoding: at most this share of its non-ASCII characters bad.
+MAX_BAD_SHARE = 0.01
+# What Windows-1252 makes of bytes that English text does not use (Icelandic letters, rare
+# symbols): a file whose 8-bit bytes decode to these is damaged, not Windows-1252.
+_UNLIKELY_CP1252 = frozenset("þÞðÐÿ¤¦¨¬¯¸¾¼ª¹÷")
 # For lang="zh": Han characters / (Han characters + Latin words) must reach
 # this. Counting Latin *words* rather than letters keeps Chinese with many
 # English terms (seed 004) well above it while English text scores ~0.
@@ -52,6 +60,8 @@ _CJK_ENCODINGS = ("gb18030", "big5", "cp950")
 
 _HAN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]")
 _LATIN_WORD_RE = re.compile(r"[A-Za-z\u00c0-\u024f]+")
+# Unicode category Cc (C0, DEL, C1) less tab, newline and form feed (CR is folded into newlines first).
+_CONTROL_RE = re.compile("[\x00-\x08\x0b\x0d-\x1f\x7f-\x9f]")
 _NEWLINES_RE = re.compile(r"\r\n?|[\u2028\u2029\x85]")
 
 
@@ -75,11 +85,14 @@ def read_text(path: str | os.PathLike, lang: str, comment_prefix: str | None = N
     encoding = detect_encoding(data, name=str(path))
     try:
         text = data.decode(encoding)
-    except (UnicodeDecodeError, LookupError):
+    except UnicodeDecodeError as exc:
         raise InputError(
-            f"{path} cannot be decoded (best guess: {encoding})",
+            f"{path} cannot be decoded as {encoding}: {_place(data, exc.start)} is not valid in it",
             "convert the file to UTF-8 and try again",
         ) from None
+    except LookupError:
+        raise InputError(f"{path} cannot be decoded (best guess: {encoding})",
+                         "convert the file to UTF-8 and try again") from None
     log.debug("read %s as %s", path, encoding)
     text = _NEWLINES_RE.sub("\n", text).lstrip("\ufeff")
     _refuse_binary_text(text, path)
@@ -113,8 +126,9 @@ def detect_encoding(data: bytes, name: str = "<bytes>") -> str:
     try:
         data.decode("utf-8")
         return "utf-8"
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as exc:
+        first_bad = exc.start
+    _refuse_nearly(data, "utf-8", "UTF-8", first_bad, name)
 
     decoded = {}
     for encoding in _CJK_ENCODINGS:
@@ -131,15 +145,32 @@ def detect_encoding(data: bytes, name: str = "<bytes>") -> str:
             best, best_share = encoding, share
     if best is not None and best_share >= MIN_COMMON_HAN_SHARE:
         return best
+    if best is None:
+        # Chinese with a few bad bytes (a damaged GBK or Big5 file) is said to be so, with the
+        # place of the first, rather than guessed as an 8-bit Latin encoding.
+        for encoding, label in (("gb18030", "GB18030/GBK"), ("big5", "Big5")):
+            try:
+                data.decode(encoding)
+            except UnicodeDecodeError as exc:
+                _refuse_nearly(data, encoding, label, exc.start, name, chinese=True)
     if best is None or best_share < MAX_COMMON_HAN_SHARE_LATIN:
         # Not Chinese in any CJK encoding: an 8-bit English file is almost
         # always Windows-1252 (Latin-1's printable superset); charset-normalizer
         # guesses rarer code pages on short texts.
         try:
-            data.decode("cp1252")
-            return "cp1252"
+            text = data.decode("cp1252")
         except UnicodeDecodeError:
             pass
+        else:
+            unlikely = next((i for i, c in enumerate(text) if c in _UNLIKELY_CP1252), None)
+            if unlikely is None:
+                return "cp1252"
+            # cp1252 is one byte per character: the character's index is the byte's offset
+            raise InputError(
+                f"{name} is not UTF-8, and read as Windows-1252 it has {_place(data, unlikely)} "
+                f"as {text[unlikely]!r}, which English text does not use: the file is damaged",
+                "fix or remove that byte, or convert the file to UTF-8 from its real encoding",
+            )
 
     guess = _charset_normalizer_guess(data)
     if guess is not None:
@@ -149,6 +180,33 @@ def detect_encoding(data: bytes, name: str = "<bytes>") -> str:
     raise InputError(
         f"{name} cannot be decoded as UTF-8, UTF-16, GB18030 or Big5",
         "convert the file to UTF-8 (e.g. iconv -f <encoding> -t utf-8) and try again",
+    )
+
+
+def _place(data: bytes, offset: int) -> str:
+    """``byte 0xFF at offset 1,234 (line 5)``: where a bad byte is, for messages."""
+    line = data.count(b"\n", 0, offset) + 1
+    return f"byte 0x{data[offset]:02X} at offset {offset:,} (line {line})"
+
+
+def _refuse_nearly(data: bytes, encoding: str, label: str, first_bad: int, name: str, chinese: bool = False) -> None:
+    """Raise InputError if ``data`` is text in ``encoding`` but for a few bad bytes.
+
+    "A few": at most MAX_BAD_SHARE of its non-ASCII characters fail to decode (and, for a
+    Chinese encoding, what decodes is common Chinese). Returns quietly otherwise.
+    """
+    text = data.decode(encoding, errors="replace")
+    genuine = "\ufffd".encode(encoding, errors="ignore")  # U+FFFD written in the file itself
+    bad = text.count("\ufffd") - (data.count(genuine) if genuine else 0)
+    good = sum(1 for c in text if c >= "\x80" and c != "\ufffd")
+    if bad < 1 or good < 1 or bad > max(1.0, MAX_BAD_SHARE * good):
+        return
+    if chinese and _common_han_share(text.replace("\ufffd", "")) < MIN_COMMON_HAN_SHARE:
+        return
+    others = f"; {bad} bad bytes in all" if bad > 1 else ""
+    raise InputError(
+        f"{name} is {label} text except for {_place(data, first_bad)}, which is not valid {label}{others}",
+        f"fix or remove the byte (iconv -c -f {encoding} -t utf-8 FILE > CLEAN.txt drops bad bytes), then try again",
     )
 
 
@@ -166,13 +224,26 @@ def _read_bytes(path: Path) -> bytes:
 
 
 def _refuse_binary_text(text: str, path: Path) -> None:
-    controls = sum(
-        1 for c in text if c not in "\t\n\r\f" and unicodedata.category(c) == "Cc"
-    )
-    if "\x00" in text or controls > MAX_CONTROL_SHARE * len(text):
+    """Refuse binary data, and any control character: the same on both sides.
+
+    Tab, newline and form feed (a page break in text from PDFs) are text; every other C0/C1
+    control (an ANSI colour code's ESC, a stray BEL) would land as is in the sentence files.
+    """
+    controls = [m.start() for m in _CONTROL_RE.finditer(text)]
+    if "\x00" in text or (len(controls) > MAX_STRAY_CONTROLS and len(controls) > MAX_CONTROL_SHARE * len(text)):
         raise InputError(
-            f"{path} looks binary ({controls} control characters in {len(text)})",
+            f"{path} looks binary ({len(controls)} control characters in {len(text)})",
             "give a plain-text file (export documents such as .docx or .pdf to .txt first)",
+        )
+    if controls:
+        first = controls[0]
+        line = text.count("\n", 0, first) + 1
+        column = first - (text.rfind("\n", 0, first) + 1) + 1
+        many = f"{len(controls)} control characters" if len(controls) > 1 else "a control character"
+        raise InputError(
+            f"{path} contains {many} (the first, U+{ord(text[first]):04X}, at line {line}, column {column})",
+            "remove them (e.g. tr -d '\\000-\\010\\013\\016-\\037\\177' < FILE > CLEAN.txt); "
+            "only tab, newline and form feed are kept as text",
         )
 
 
@@ -185,8 +256,9 @@ def _drop_header(text: str, prefix: str) -> str:
 
 
 def _check_language(text: str, lang: str, path: Path) -> None:
-    han = len(_HAN_RE.findall(text))
-    latin_words = len(_LATIN_WORD_RE.findall(text))
+    # Counted without lists of matches: memory stays that of the text (a 20 MB file took 500 MB).
+    han = len(text) - len(_HAN_RE.sub("", text))
+    latin_words = sum(1 for _ in _LATIN_WORD_RE.finditer(text))
     if han + latin_words == 0:
         raise InputError(
             f"{path} contains no {'Chinese' if lang == 'zh' else 'English'} words",

@@ -18,13 +18,14 @@ from __future__ import annotations
 import json
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from toolkit.core.atomic import atomic_write_text, atomic_writer
 from toolkit.core.errors import FormatError, InputError, ToolkitError
 from toolkit.core.records import Alignment, Bead, Document, Segment
+from toolkit.core.resultset import FolderLock, recover, staged_set
 from toolkit.core.version import __version__
 
 SCORE_DECIMALS = 4
@@ -416,11 +417,25 @@ _WRAPPED_LINE = re.compile(rf"[ \t]*(?:{_LINE_BREAKS.pattern})[ \t]*")
 
 
 def _seg_parts(element: ET.Element, parts: list[str]) -> None:
-    for child in element:
+    """Append the text pieces of ``element``'s content to ``parts``, depth first.
+
+    Iterative, with a stack of (children, tail) pairs: a seg nested thousands deep (a hostile
+    or broken memory) must not exhaust Python's recursion limit.
+    """
+    stack: list[tuple] = [(iter(element), None)]
+    while stack:
+        children, _ = stack[-1]
+        child = next(children, None)
+        if child is None:
+            _, tail = stack.pop()
+            if tail is not None:
+                parts.append(tail)
+            continue
         if _local(child.tag) not in _TMX_CODE_ELEMENTS:
             parts.append(child.text or "")
-            _seg_parts(child, parts)
-        elif parts and parts[-1].endswith(" ") and (child.tail or "").startswith(" "):
+            stack.append((iter(child), child.tail or ""))  # its tail follows its content
+            continue
+        if parts and parts[-1].endswith(" ") and (child.tail or "").startswith(" "):
             # "a <ph/> b": the code stood between two spaces; keep one of them.
             parts[-1] = parts[-1].rstrip(" ") + " "
             parts.append(child.tail.lstrip(" "))
@@ -449,12 +464,19 @@ def read_tmx_memory(path: str | Path) -> TranslationMemory:
     a side wins, in whatever order the tuvs come. A seg's text drops inline codes
     (``bpt``, ``ept``, ``it``, ``ph``, ``ut``: native markup) and keeps the text of
     ``hi`` and other elements; an empty seg counts as a missing side. Any encoding
-    XML declares (UTF-16 with BOM as Trados writes) is read. Raises InputError if
-    the file is missing, FormatError if it is not XML or not TMX.
+    XML declares (UTF-16 with BOM as Trados writes) is read. Parsed with defusedxml:
+    entity declarations (billion laughs, external entities) are refused. Raises InputError if
+    the file is missing, FormatError if it is not XML, not TMX or declares entities.
     """
+    import defusedxml
+    import defusedxml.ElementTree as SafeET  # entities refused by us, whatever the system's expat allows
+
     path = Path(path)
     try:
-        root = ET.parse(path).getroot()
+        root = SafeET.parse(path).getroot()
+    except defusedxml.DefusedXmlException as exc:
+        raise FormatError(f"{path} declares XML entities, refused for safety ({type(exc).__name__})",
+                          "a TMX memory needs no entity declarations; remove the <!DOCTYPE ...[...]> block") from exc
     except FileNotFoundError as exc:
         raise InputError(f"{path} does not exist", "check the path") from exc
     except IsADirectoryError as exc:
@@ -544,14 +566,21 @@ def output_paths(out_dir: str | Path, name: str) -> dict[str, Path]:
 
 
 def write_alignment(out_dir: str | Path, alignment: Alignment,
-                    records: Sequence[Mapping] | None = None) -> list[Path]:
-    """Write every format for ``alignment`` into ``out_dir`` (created if needed).
+                    records: Sequence[Mapping] | None = None,
+                    extra: Mapping[str, Callable[[Path], None]] | None = None,
+                    keep_others: bool = True, aside: Iterable[str] = (), aside_to: Path | None = None,
+                    command: str = "") -> list[Path]:
+    """Write every format for ``alignment`` into ``out_dir`` (created if needed), as one set.
 
     ``records`` replaces :func:`bead_records` in the JSONL and TMX: the same
     records with keys added, e.g. the ``bleu`` and ``chrf`` of a scored run.
+    ``extra`` maps more file names of the set to functions writing them at a path
+    (e.g. ``NAME.score.json``). The set is written as a whole
+    (:mod:`toolkit.core.resultset`): under the folder's lock, staged, then committed
+    with its manifest, so readers see the old set or the new one, never a mix; see
+    :func:`toolkit.core.resultset.staged_set` for ``keep_others``, ``aside`` and ``aside_to``.
     Returns the paths in this order: ``.align``, ``.zh.txt``, ``.en.txt``,
-    ``.jsonl``, ``.tmx``, ``.signature.json``. Each file is replaced atomically,
-    but the set is not: a failure part-way leaves earlier files new and later ones old.
+    ``.jsonl``, ``.tmx``, ``.signature.json``, then those of ``extra``.
     """
     paths = output_paths(out_dir, alignment.name)
     own = bead_records(alignment)  # fail on beads that do not fit the documents before writing any file
@@ -559,10 +588,28 @@ def write_alignment(out_dir: str | Path, alignment: Alignment,
         records = own
     elif [r["id"] for r in records] != [r["id"] for r in own]:
         raise ValueError(f"{len(records)} records given for the {len(own)} beads of {alignment.name}")
-    write_align(paths["align"], alignment.beads)
-    write_sentences(paths["zh"], alignment.zh)
-    write_sentences(paths["en"], alignment.en)
-    write_records(paths["jsonl"], records)
-    write_tmx_records(paths["tmx"], records, alignment.signature, zh_language_tag(alignment.zh))
-    write_signature(paths["signature"], alignment.signature)
-    return list(paths.values())
+    extra = dict(extra or {})
+    out_dir = Path(out_dir)
+    with FolderLock(out_dir, command or "bitext"):
+        recover(out_dir, alignment.name, set_members(alignment.name))
+        with staged_set(out_dir, alignment.name, command, keep_others=keep_others, aside=aside,
+                        aside_to=aside_to, members=set_members(alignment.name)) as staging:
+            staged = output_paths(staging, alignment.name)
+            write_align(staged["align"], alignment.beads)
+            write_sentences(staged["zh"], alignment.zh)
+            write_sentences(staged["en"], alignment.en)
+            write_records(staged["jsonl"], records)
+            write_tmx_records(staged["tmx"], records, alignment.signature, zh_language_tag(alignment.zh))
+            write_signature(staged["signature"], alignment.signature)
+            for filename, writer in extra.items():
+                writer(staging / filename)
+    return [*paths.values(), *(out_dir / filename for filename in extra)]
+
+
+# Files of a set besides those of output_paths: the score report (toolkit.score.metrics.REPORT_SUFFIX).
+EXTRA_SET_SUFFIXES = (".score.json",)
+
+
+def set_members(name: str) -> list[str]:
+    """The file names a result set for ``name`` may hold (for cleaning up after an interrupted write)."""
+    return [path.name for path in output_paths(".", name).values()] + [f"{name}{s}" for s in EXTRA_SET_SUFFIXES]

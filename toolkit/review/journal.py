@@ -15,7 +15,7 @@ import json
 import os
 from pathlib import Path
 
-from toolkit.core.atomic import atomic_write_text
+from toolkit.core.atomic import atomic_write_text, fsync_dir
 from toolkit.core.errors import ToolkitError
 
 
@@ -42,7 +42,7 @@ class Journal:
             raise JournalError(f"{path} already exists", "open it instead, or move it away to start anew")
         line = _encode(header)
         atomic_write_text(path, line)
-        _fsync_dir(path.parent)  # the new directory entry must survive a crash too
+        fsync_dir(path.parent)  # the new directory entry must survive a crash too
         return cls(path, header, [], len(line.encode("utf-8")), [])
 
     @classmethod
@@ -106,16 +106,3 @@ def _decode(raw: bytes) -> dict | None:
     except (UnicodeDecodeError, json.JSONDecodeError):
         return None
     return entry if isinstance(entry, dict) else None
-
-
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:  # not possible on every platform; the file itself is synced
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

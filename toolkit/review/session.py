@@ -35,6 +35,7 @@ import logging
 import re
 import tempfile
 import unicodedata
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
@@ -43,7 +44,8 @@ from pathlib import Path
 from toolkit.core.atomic import atomic_write_text
 from toolkit.core.errors import FormatError, InputError, ToolkitError
 from toolkit.core.records import Alignment, Bead, Document, Segment
-from toolkit.formats.writers import (bead_records, output_paths, read_align, read_jsonl, read_signature, write_align,
+from toolkit.core.resultset import verify
+from toolkit.formats.writers import (bead_records, output_paths, set_members, read_align, read_jsonl, read_signature, write_align,
                       write_alignment, write_sentences)
 from toolkit.review.journal import Journal, JournalError
 from toolkit.score.metrics import SCORE_KEYS
@@ -533,6 +535,7 @@ class ReviewSession:
         if missing:
             raise InputError(f"{out_dir} is not an aligned result for {name!r}: {', '.join(missing)} missing",
                              "give the output folder of bitext align")
+        verify(out_dir, name, set_members(name))  # a mixed set (two runs, a kill) is refused, not reviewed
         identity = file_identity(paths)
         journal_path = out_dir / f"{name}{JOURNAL_SUFFIX}"
         if not journal_path.exists():
@@ -547,6 +550,7 @@ class ReviewSession:
         known = [header.get("identity", {})] + [e.get("identity", {}) for e in journal.entries if e.get("op") == "export"]
         for key in IDENTITY_FILES:
             if identity[key] not in {k.get(key) for k in known if isinstance(k, dict)}:
+                _refuse_cut_short(journal, paths)
                 raise JournalError(f"journal belongs to another alignment — move {journal_path.name} away to start "
                                    f"a new review", f"{paths[key].name} is neither the reviewed alignment nor "
                                    "its export (was the folder aligned again?)")
@@ -563,8 +567,18 @@ class ReviewSession:
     # -- state ---------------------------------------------------------------
 
     def _replay(self) -> None:
+        journal_id = self.journal.header.get("id")
         for number, entry in enumerate(self.journal.entries, start=2):
             op = entry.get("op")
+            # Entries written since journals carry ids say what they apply to: this journal, at this place.
+            if "journal" in entry and entry["journal"] != journal_id:
+                raise JournalError(f"{self.journal_path.name}, line {number} belongs to another review journal "
+                                   "(of another alignment), not this one",
+                                   "remove that line (was it copied in from another journal?); nothing was changed")
+            if "seq" in entry and entry["seq"] != number - 1:
+                raise JournalError(f"{self.journal_path.name}, line {number} is entry {entry['seq']} of its journal, "
+                                   f"expected {number - 1}: lines are missing or out of order",
+                                   "restore the journal from a backup, or move it away to start a new review")
             try:
                 if op in HISTORY_OPS:
                     self._history(op)
@@ -596,11 +610,19 @@ class ReviewSession:
         if self.journal is None:
             zh_texts, en_texts, records = _header_records(self.original)
             header = {"format": JOURNAL_FORMAT, "version": JOURNAL_VERSION, "name": self.name,
-                      "identity": file_identity(self.paths), "started": self.clock(),
+                      "id": uuid.uuid4().hex[:16], "identity": file_identity(self.paths), "started": self.clock(),
                       "signature": self.signature, "zh_script": self.zh_script,
                       "zh": zh_texts, "en": en_texts, "beads": records}
             self.journal = _io(lambda: Journal.create(self.journal_path, header), self.out_dir)
         return self.journal
+
+    def _append(self, entry: dict) -> None:
+        """Journal ``entry`` stamped with what it applies to: this journal's id and its place in it."""
+        journal = self._journal()
+        stamp = {"seq": len(journal.entries) + 1}
+        if journal.header.get("id"):
+            stamp["journal"] = journal.header["id"]
+        journal.append({**entry, **stamp})
 
     def do(self, op: dict) -> bool:
         """Perform one operation (a journal-shaped dict); returns False if it changed nothing.
@@ -631,7 +653,7 @@ class ReviewSession:
             if not (self.done if name == "undo" else self.undone):
                 raise ReviewError(f"nothing to {name}", "undo and redo step through the changes made in this review")
             if journal:
-                _io(lambda: self._journal().append({"op": name, "at": at}), self.out_dir)
+                _io(lambda: self._append({"op": name, "at": at}), self.out_dir)
             self._history(name)
             return True
         if name not in OPERATIONS:
@@ -640,7 +662,7 @@ class ReviewSession:
         if change.old == change.new:
             return False
         if journal:
-            _io(lambda: self._journal().append({**op, "at": at}), self.out_dir)
+            _io(lambda: self._append({**op, "at": at}), self.out_dir)
         self._apply(change)
         self.done.append(change)
         self.undone.clear()
@@ -802,6 +824,8 @@ class ReviewSession:
         status = self.status()
         signature = {**self.signature, "review": {
             "journal": self.journal_path.name, "operations": status.operations,
+            **({"journal_id": self.journal.header["id"], "journal_entries": len(self.journal.entries) + 1}
+               if self.journal is not None and self.journal.header.get("id") else {}),
             "approved": status.approved, "edited": status.edited, "no_counterpart": status.no_counterpart,
             "pending": status.pending, "sentences": {"zh": len(zh), "en": len(en)}}}
         models = sorted({b.mt_model for b in self.beads if b.mt_model})
@@ -843,7 +867,7 @@ class ReviewSession:
         if self.journal is not None:
             # Journaled first: a crash part-way through the export leaves files the journal recognises.
             expected = _io(lambda: _identity_of(alignment), self.out_dir)
-            _io(lambda: self.journal.append({"op": "export", "identity": expected, "at": at}), self.out_dir)
+            _io(lambda: self._append({"op": "export", "identity": expected, "at": at}), self.out_dir)
         return _io(lambda: write_alignment(self.out_dir, alignment, records), self.out_dir)
 
     def _records(self, alignment: Alignment) -> list[dict]:
@@ -857,6 +881,25 @@ class ReviewSession:
             if scores is not None:
                 record.update(dict(zip(SCORE_KEYS, scores.get((record["zh"], record["en"]), (None, None)))))
         return records
+
+
+def _refuse_cut_short(journal: Journal, paths: dict[str, Path]) -> None:
+    """Raise JournalError if the folder was exported from ``journal`` at a later entry than it now has.
+
+    The export's signature records the journal's id and length; a journal that is shorter was cut
+    short (by hand, or restored from an old copy), which is not "another alignment".
+    """
+    try:
+        review = read_signature(paths["signature"]).get("review") or {}
+    except ToolkitError:
+        return
+    entries = review.get("journal_entries")
+    if review.get("journal_id") == journal.header.get("id") and isinstance(entries, int) \
+            and entries > len(journal.entries):
+        raise JournalError(f"{journal.path.name} was cut short: it has {len(journal.entries)} entries, but the files "
+                           f"in the folder were exported from it after entry {entries}",
+                           "restore the journal from a backup; or move it away to start a new review from the "
+                           "exported files")
 
 
 def _pair_scores(jsonl: Path) -> dict[tuple[str, str], tuple] | None:

@@ -822,6 +822,12 @@ def _from_registry(name: str, entry: dict, models_dir: Path) -> Translator:
         raise ModelError(f"model {name!r} is incomplete: {path} has {path.stat().st_size:,} bytes, "
                          f"the registry says {size:,}",
                          "fetch it again with: " + FETCH_COMMAND.format(name=name))
+    if path.is_file() and (entry.get("format") == "gguf" or path.suffix.lower() == ".gguf"):
+        with open(path, "rb") as handle:  # four bytes: loadable as GGUF, checked before any work
+            magic = handle.read(4)
+        if magic != b"GGUF":
+            raise ModelError(f"model {name!r} cannot be loaded: {path} is not a GGUF file",
+                             "fetch it again with: " + FETCH_COMMAND.format(name=name))
     tokenizer = entry.get("tokenizer")
     if tokenizer and (models_dir / tokenizer).exists():
         tokenizer = str(models_dir / tokenizer)
