@@ -407,8 +407,8 @@ def align_vectors(
     # measure of how condensed the translation is: the prior that a bead's edge
     # sentence is not rendered at all. A full translation leaves almost nothing
     # out, and the edge tests relax until they never bite.
-    zh_left = sum(len(z) for z, e, _ in raw if not e) - (int(zh_solo.sum()) if zh_solo is not None else 0)
-    en_left = sum(len(e) for z, e, _ in raw if not z) - (int(en_solo.sum()) if en_solo is not None else 0)
+    zh_left = sum(1 for z, e, _ in raw if not e for i in z if zh_solo is None or not zh_solo[i])
+    en_left = sum(1 for z, e, _ in raw if not z for j in e if en_solo is None or not en_solo[j])
     zh_bg.threshold = edge_threshold(max(zh_left, 0) / n, config)
     en_bg.threshold = edge_threshold(max(en_left, 0) / m, config)
     if zh_bg.threshold > -np.inf or en_bg.threshold > -np.inf:

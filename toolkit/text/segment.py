@@ -149,16 +149,15 @@ def segment_document(text: str, lang: str, name: str = "", presegmented: bool = 
     came from. For Chinese, ``Document.script`` is the detected script.
 
     With ``presegmented=True`` every non-empty line is one segment, taken as
-    is; speaker labels and bracketed notes are still recognized, and so are
-    Chinese headings (a short line without final punctuation); English lines
-    are never taken for headings, since ASR fragments look the same.
+    is; speaker labels and bracketed notes are still recognized, headings are
+    not guessed (a headline and an ASR fragment look the same).
     """
     if lang not in LANGS:
         raise ValueError(f"unknown language {lang!r}; expected one of {LANGS}")
     lines = [line.strip() for line in re.split(r"\r\n?|\n", text)]
     speakers = _SpeakerLabels(lines)
     if presegmented:
-        pieces = _presegmented_pieces(lines, speakers, lang)
+        pieces = _presegmented_pieces(lines, speakers)
     elif lang == "zh":
         pieces = _chinese_pieces(lines, speakers)
     else:
@@ -240,17 +239,13 @@ def _looks_like_person(name: str) -> bool:
 # --- the three modes ------------------------------------------------------
 
 
-def _presegmented_pieces(lines: list[str], speakers: _SpeakerLabels, lang: str) -> list[_Piece]:
+def _presegmented_pieces(lines: list[str], speakers: _SpeakerLabels) -> list[_Piece]:
     pieces = []
     for i, line in enumerate(lines):
         if not line:
             continue
         label = speakers.label(i)
         kind = "note" if _is_bracketed(line) else "sentence"
-        # A Chinese heading is a short line without final punctuation; an English one
-        # cannot be told from an ASR fragment, so English lines stay sentences.
-        if kind == "sentence" and not label and lang == "zh" and _is_heading([line], "zh"):
-            kind = "heading"
         pieces.append(_Piece(line, kind, label[0] if label else None, len(pieces)))
     return pieces
 
