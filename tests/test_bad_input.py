@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from filesystems import can_mount, fill, mount_tmpfs
 
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -221,9 +222,6 @@ def deep_seg(depth: int) -> str:
     return "<hi>" * depth + "深" + "</hi>" * depth
 
 
-def mount_tmpfs(path: Path, size: str = "256k") -> None:
-    path.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], check=True)
 
 
 def umount_all(tmp: Path) -> None:
@@ -234,8 +232,6 @@ def umount_all(tmp: Path) -> None:
             subprocess.run(["umount", "-l", point], check=False)
 
 
-def can_mount() -> bool:
-    return hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("mount") is not None
 
 
 def setup_readonly(tmp: Path) -> Run:
@@ -252,20 +248,6 @@ def setup_disk_full(tmp: Path) -> Run:
     return run
 
 
-def fill(path: Path) -> None:
-    """Write ``path`` until its file system is full."""
-    handle = open(path, "wb")
-    try:
-        while True:
-            handle.write(b"\0" * 4096)
-            handle.flush()
-    except OSError:
-        pass
-    finally:
-        try:
-            handle.close()
-        except OSError:
-            pass
 
 
 def setup_registry_model_missing(tmp: Path) -> Run:

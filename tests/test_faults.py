@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 import pytest
+from filesystems import can_mount, fill, mount_tmpfs
 from typer.testing import CliRunner
 
 
@@ -205,24 +206,8 @@ def test_ctrl_c_says_so_and_keeps_the_old_set(case, tmp_path, phase):
     assert debris(out) == []
 
 
-def fill(path: Path) -> None:
-    """Write ``path`` until its file system is full."""
-    handle = open(path, "wb")
-    try:
-        while True:
-            handle.write(b"\0" * 4096)
-            handle.flush()
-    except OSError:
-        pass
-    finally:
-        try:
-            handle.close()
-        except OSError:
-            pass
 
 
-def can_mount() -> bool:
-    return hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("mount") is not None
 
 
 @pytest.fixture
@@ -233,7 +218,7 @@ def mounted(tmp_path, old_set):
     _, _, zh, en = inputs(tmp_path)
     out = tmp_path / "out"
     out.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(out)], check=True)
+    mount_tmpfs(out, "512k")
     try:
         for item in old_set.iterdir():
             if item.is_file():

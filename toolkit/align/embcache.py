@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from toolkit.align.embed import Embedder, ProgressFn
-from toolkit.core.errors import ToolkitError
+from toolkit.core.sqlitecache import SqliteCache
 
 SCHEMA_VERSION = 1
 _CHUNK = 500  # keys per SELECT ... IN (...): below SQLite's variable limit
@@ -36,42 +36,19 @@ def embedding_key(model: str, text: str) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
-class EmbeddingCache:
+class EmbeddingCache(SqliteCache):
     """Vectors kept in one SQLite file at ``path`` (created with its folders).
 
     A file that is not such a cache raises :class:`ToolkitError` whose hint
     says to delete it: it holds nothing that cannot be computed again.
     """
 
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
-        self.hits = 0
-        self.misses = 0
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            if self.path.is_dir():
-                raise ToolkitError(f"the embedding cache {self.path} is a folder", "give a file path for the cache")
-            self._db = sqlite3.connect(str(self.path), timeout=30)
-        except OSError as exc:
-            raise ToolkitError(f"cannot create the embedding cache {self.path}: {exc.strerror}",
-                               "give a cache path in a folder you can write to, or --no-embedding-cache") from exc
-        except sqlite3.Error as exc:
-            raise self._unusable(exc) from exc
-        try:
-            with self._db:
-                self._db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-                self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vec BLOB NOT NULL)")
-                self._db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
-            (version,) = self._db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-            if version != str(SCHEMA_VERSION):
-                raise sqlite3.DatabaseError(f"schema version {version}, this toolkit writes {SCHEMA_VERSION}")
-        except sqlite3.Error as exc:
-            self._db.close()
-            raise self._unusable(exc) from exc
+    WHAT = "embedding cache"
+    HOLDS = "cached embeddings"
+    SCHEMA_VERSION = SCHEMA_VERSION
 
-    def _unusable(self, exc: Exception) -> ToolkitError:
-        return ToolkitError(f"the embedding cache {self.path} cannot be used: {exc}",
-                            f"delete {self.path} (it only holds cached embeddings; they will be made again)")
+    def _create(self) -> None:
+        self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vec BLOB NOT NULL)")
 
     def get_many(self, model: str, texts: Sequence[str], dim: int) -> dict[str, "object"]:
         """The cached vector (float32 array of ``dim``) of each text that has one."""
@@ -104,15 +81,6 @@ class EmbeddingCache:
                 self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)", rows)
         except sqlite3.Error as exc:
             raise self._unusable(exc) from exc
-
-    def close(self) -> None:
-        self._db.close()
-
-    def __enter__(self) -> "EmbeddingCache":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
 
 class CachedEmbedder(Embedder):

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from toolkit.core.errors import ToolkitError
+from toolkit.core.sqlitecache import SqliteCache
 
 SCHEMA_VERSION = 1
 _CHUNK = 500  # keys per SELECT ... IN (...); SQLite's default limit is 999 variables
@@ -42,7 +43,7 @@ def settings_to_json(settings: Mapping) -> str:
     return json.dumps(settings, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
-class TranslationCache:
+class TranslationCache(SqliteCache):
     """Translations kept in one SQLite file at ``path`` (created with its folders).
 
     Safe to open again and again, and from several processes one after the
@@ -50,48 +51,17 @@ class TranslationCache:
     says to delete it (it holds nothing but cached translations).
     """
 
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
-        self.hits = 0
-        self.misses = 0
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise ToolkitError(
-                f"cannot create the folder for the translation cache {self.path}: {exc.strerror}",
-                "give a cache path in a folder you can write to",
-            ) from exc
-        if self.path.is_dir():
-            raise ToolkitError(f"the translation cache {self.path} is a folder", "give a file path for the cache")
-        try:
-            self._db = sqlite3.connect(str(self.path), timeout=30)
-        except sqlite3.Error as exc:
-            raise self._unusable(exc) from exc
-        try:
-            self._create()
-        except sqlite3.Error as exc:
-            self._db.close()
-            raise self._unusable(exc) from exc
-
-    def _unusable(self, exc: Exception) -> ToolkitError:
-        return ToolkitError(
-            f"the translation cache {self.path} cannot be used: {exc}",
-            f"delete {self.path} (it only holds cached translations; they will be made again)",
-        )
+    WHAT = "translation cache"
+    HOLDS = "cached translations"
+    SCHEMA_VERSION = SCHEMA_VERSION
 
     def _create(self) -> None:
-        with self._db:
-            self._db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-            self._db.execute(
-                "CREATE TABLE IF NOT EXISTS translations ("
-                " key TEXT PRIMARY KEY, model TEXT NOT NULL, settings TEXT NOT NULL,"
-                " source TEXT NOT NULL, translation TEXT NOT NULL, flags TEXT NOT NULL,"
-                " created REAL NOT NULL)"
-            )
-            self._db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
-        (version,) = self._db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-        if version != str(SCHEMA_VERSION):
-            raise sqlite3.DatabaseError(f"schema version {version}, this toolkit writes {SCHEMA_VERSION}")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS translations ("
+            " key TEXT PRIMARY KEY, model TEXT NOT NULL, settings TEXT NOT NULL,"
+            " source TEXT NOT NULL, translation TEXT NOT NULL, flags TEXT NOT NULL,"
+            " created REAL NOT NULL)"
+        )
 
     def get_many(self, model: str, settings: Mapping, texts: Iterable[str]) -> dict[str, Entry]:
         """The cached ``(translation, flags)`` of each text that has one; misses are left out."""
@@ -146,14 +116,6 @@ class TranslationCache:
         return {"path": str(self.path), "entries": total, "flagged": flagged, "models": per_model,
                 "hits": self.hits, "misses": self.misses}
 
-    def close(self) -> None:
-        self._db.close()
-
-    def __enter__(self) -> TranslationCache:
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.close()
 
 
 CACHE_NAME = "translations.sqlite"  # under $XDG_CACHE_HOME/bitext/, shared by every run

@@ -1,0 +1,71 @@
+"""The SQLite file under every cache of the toolkit (translations, embeddings).
+
+A cache holds only what can be computed again, so every problem with its
+file has the same remedy: a :class:`ToolkitError` whose hint says to delete
+it. Subclasses name what they hold and create their tables in ``_create``;
+the schema version is checked on opening, so a file of another version is a
+clear error, never a wrong hit.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from toolkit.core.errors import ToolkitError
+
+
+class SqliteCache:
+    """One cache file at ``path`` (created with its folders); a context manager.
+
+    ``WHAT`` (e.g. "translation cache") and ``HOLDS`` (e.g. "cached
+    translations") word the errors; ``SCHEMA_VERSION`` is stored in a
+    ``meta`` table and must match on every later opening.
+    """
+
+    WHAT = "cache"
+    HOLDS = "cached results"
+    SCHEMA_VERSION = 1
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.hits = 0
+        self.misses = 0
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ToolkitError(f"cannot create the folder for the {self.WHAT} {self.path}: {exc.strerror}",
+                               "give a cache path in a folder you can write to") from exc
+        if self.path.is_dir():
+            raise ToolkitError(f"the {self.WHAT} {self.path} is a folder", "give a file path for the cache")
+        try:
+            self._db = sqlite3.connect(str(self.path), timeout=30)
+        except sqlite3.Error as exc:
+            raise self._unusable(exc) from exc
+        try:
+            with self._db:
+                self._db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+                self._create()
+                self._db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(self.SCHEMA_VERSION),))
+            (version,) = self._db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+            if version != str(self.SCHEMA_VERSION):
+                raise sqlite3.DatabaseError(f"schema version {version}, this toolkit writes {self.SCHEMA_VERSION}")
+        except sqlite3.Error as exc:
+            self._db.close()
+            raise self._unusable(exc) from exc
+
+    def _create(self) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _unusable(self, exc: Exception) -> ToolkitError:
+        return ToolkitError(f"the {self.WHAT} {self.path} cannot be used: {exc}",
+                            f"delete {self.path} (it only holds {self.HOLDS}; they will be made again)")
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
