@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Build the published bilingual editions in aligned/ from the seed documents in ../shared.
 #
-#   bash scripts/build_editions.sh [MT_MODEL]      (default qwen1.5b; install it first with
-#                                                   python scripts/fetch_models.py qwen1.5b)
+#   bash scripts/build_editions.sh [MT_MODEL [SEED ...]]   (default qwen1.5b, every seed; install
+#                                     the model first with python scripts/fetch_models.py qwen1.5b;
+#                                     SEED: the number of a seed to rebuild, e.g. 000 004)
 #
 # 004 (Karpathy at Sequoia AI Ascent 2024) and 000 (Sam Altman and Garry Tan at YC, traditional
 # script) are aligned with their English ASR transcripts and their unmatched Chinese segments are
@@ -21,6 +22,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MT="${1:-qwen1.5b}"
+shift || true
+ONLY="$*"
+wanted() {  # wanted NAME: is this seed among those asked for (all when none were named)?
+    [ -z "$ONLY" ] && return 0
+    local seed
+    for seed in $ONLY; do [ "${1%%_*}" = "$seed" ] && return 0; done
+    return 1
+}
 SHARED="$(cd .. && pwd)/shared"
 SEEDS="$SHARED/corpus/seeds"
 if [ ! -d "$SEEDS" ]; then
@@ -47,6 +56,7 @@ publish() {  # publish NAME: carry its review over, keep the edition files of $W
 align_seed() {  # align_seed SEED TRANSCRIPT: align a seed with its English original, MT of the gaps
     local name
     name="$(basename "$1" .txt)"
+    wanted "$name" || return 0
     bitext align "$SEEDS/$1" "$SHARED/corpus/en/$2" --en-comment '#' --mt "$MT" -o "$WORK/$name" -q
     publish "$name"
 }
@@ -56,6 +66,7 @@ align_seed 000_9336bfe103d01715.txt altman_yc_how_to_build_the_future_2024.en.tx
 
 for seed in "$SEEDS"/00[1-3]_*.txt; do
     name="$(basename "$seed" .txt)"
+    wanted "$name" || continue
     bitext translate "$seed" --mt "$MT" -o "$WORK/$name" -q
     publish "$name"
 done
