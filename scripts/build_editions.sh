@@ -3,7 +3,8 @@
 #
 #   bash scripts/build_editions.sh [MT_MODEL [SEED ...]]   (default qwen1.5b, every seed; install
 #                                     the model first with python scripts/fetch_models.py qwen1.5b;
-#                                     SEED: the number of a seed to rebuild, e.g. 000 004)
+#                                     SEED: the number of a seed to rebuild, e.g. 000 004;
+#                                     SCORE=no in the environment skips the sentence-BLEU report)
 #
 # 004 (Karpathy at Sequoia AI Ascent 2024) and 000 (Sam Altman and Garry Tan at YC, traditional
 # script) are aligned with their English ASR transcripts and their unmatched Chinese segments are
@@ -57,7 +58,9 @@ align_seed() {  # align_seed SEED TRANSCRIPT: align a seed with its English orig
     local name
     name="$(basename "$1" .txt)"
     wanted "$name" || return 0
-    bitext align "$SEEDS/$1" "$SHARED/corpus/en/$2" --en-comment '#' --mt "$MT" -o "$WORK/$name" -q
+    local score=--score
+    [ "${SCORE:-yes}" = no ] && score=--no-score
+    bitext align "$SEEDS/$1" "$SHARED/corpus/en/$2" --en-comment '#' --mt "$MT" "$score" -o "$WORK/$name" -q
     publish "$name"
 }
 
