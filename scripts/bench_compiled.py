@@ -72,7 +72,7 @@ from pathlib import Path
 # Every import from the toolkit is here (its modules are being moved into subpackages).
 from toolkit.align.embed import get_embedder
 from toolkit.align.evaluate import AlignmentScores, score_alignments
-from toolkit.pipeline import AlignOptions, align_documents, load_document
+from toolkit.pipeline import AlignOptions, align_documents, cached_embedder, load_document
 from toolkit.core.records import Bead
 from toolkit.text.segment import segment_document
 from toolkit.formats.writers import read_align, write_align
@@ -441,7 +441,6 @@ def error_kinds(gold, pred) -> Counter:
     """Wrong predicted beads by kind, and missed gold omissions (keys starting 'missed')."""
     gold_keys = {(b.zh, b.en) for b in gold}
     by_zh = {z: b for b in gold for z in b.zh}
-    by_en = {e: b for b in gold for e in b.en}
     gold_01 = {b.en[0] for b in gold if not b.zh}
     kinds: Counter = Counter()
     for bead in pred:
@@ -602,11 +601,8 @@ def main() -> int:
 
     total_started = time.perf_counter()
     load_before = os.getloadavg()
-    embedder = get_embedder(EMBEDDER)  # loaded once, shared by every document and both aligners
-    if args.embedding_cache:
-        from toolkit.align.embcache import CachedEmbedder, EmbeddingCache
-
-        embedder = CachedEmbedder(embedder, EmbeddingCache(args.embedding_cache))
+    # Loaded once, shared by every document and both aligners.
+    embedder = cached_embedder(EMBEDDER, args.embedding_cache) if args.embedding_cache else get_embedder(EMBEDDER)
     started = time.perf_counter()
     embedder.embed(["warm-up"])
     print(f"embedder: {embedder.describe()} (loaded in {time.perf_counter() - started:.1f}s)")

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -192,9 +192,10 @@ def dp_align(
     Edge evidence: with ``zh_bg`` / ``en_bg`` (see :class:`Background`), a bead
     of several sentences on one side is made only if each of that side's edge
     sentences carries content of the other side: its own similarity with the
-    other side's span is at least ``config.edge_z`` standard deviations above
-    what the sentence scores with the document at large, and taking it away
-    would not raise the bead's similarity by more than ``config.edge_gain``.
+    other side's span is at least the background's ``threshold`` standard
+    deviations above what the sentence scores with the document at large, and
+    taking it away would not raise the bead's similarity by more than
+    ``config.edge_gain``.
     An unrendered aside next to a rendered sentence is then its own omission.
     ``zh_solo`` / ``en_solo`` (bool per sentence) mark headings and notes: they
     may form 1-1 beads or be left out, never join a larger bead. The edge tests
@@ -340,16 +341,21 @@ def edge_threshold(left_out: float, config: AlignConfig) -> float:
     return float(z[likelier_null[-1]]) if likelier_null.size else -np.inf
 
 
+def _edge_carries(sim, own, without, bg: Background, edge, config: AlignConfig) -> np.ndarray:
+    """Does edge sentence ``edge`` carry content of the other side? ``sim``: the bead's
+    similarity; ``own``: the edge sentence's with the other side's span; ``without``:
+    the bead's without it. Arrays of the same shape (or scalars); bool."""
+    return (bg.z(edge, own) >= bg.threshold) & (sim - without >= -config.edge_gain)
+
+
 def _edges_carry(sim: np.ndarray, zh_vec: np.ndarray, en_spans: list[np.ndarray], en_bg: Background,
                  first: np.ndarray, bm: int, config: AlignConfig) -> np.ndarray:
     """For English spans starting at ``first`` (w,) of length ``bm`` >= 2 against one
     Chinese span vector: does each edge sentence carry content of the Chinese? (w,) bool."""
-    last = first + bm - 1
     ok = np.ones(len(first), dtype=bool)
-    for edge, rest_start in ((first, first + 1), (last, first)):
-        own = en_spans[0][edge] @ zh_vec
-        without = en_spans[bm - 2][rest_start] @ zh_vec
-        ok &= (en_bg.z(edge, own) >= en_bg.threshold) & (sim - without >= -config.edge_gain)
+    for edge, rest_start in ((first, first + 1), (first + bm - 1, first)):
+        ok &= _edge_carries(sim, en_spans[0][edge] @ zh_vec, en_spans[bm - 2][rest_start] @ zh_vec,
+                            en_bg, edge, config)
     return ok
 
 
@@ -359,9 +365,8 @@ def _edges_carry_zh(sim: np.ndarray, en_block: np.ndarray, zh_spans: list[np.nda
     starting at ``first``, against English blocks (w, d). (w,) bool."""
     ok = np.ones(en_block.shape[0], dtype=bool)
     for edge, rest_start in ((first, first + 1), (first + bn - 1, first)):
-        own = en_block @ zh_spans[0][edge]
-        without = en_block @ zh_spans[bn - 2][rest_start]
-        ok &= (zh_bg.z(edge, own) >= zh_bg.threshold) & (sim - without >= -config.edge_gain)
+        ok &= _edge_carries(sim, en_block @ zh_spans[0][edge], en_block @ zh_spans[bn - 2][rest_start],
+                            zh_bg, edge, config)
     return ok
 
 
@@ -383,8 +388,11 @@ def align_vectors(
     zh_parts / en_parts: lists of (n, d_f) / (m, d_f) arrays, one per feature
     (embedding, lexical...), combined with ``weights``. ``*_first_spans``
     optionally give the first feature's span vectors directly (see
-    span_vectors). Returns the beads and
-    a dict of diagnostics (anchors found, band cells, length ratio).
+    span_vectors). ``zh_solo`` (n,) / ``en_solo`` (m,) bool mark headings and
+    notes: free to leave out, 1-1 beads only, not counted as left out when the
+    edge thresholds are set. Returns the beads and a dict of diagnostics
+    (anchors, band cells, length ratio, each side's share left out by the first
+    pass and its edge threshold).
     """
     n, m = len(zh_len), len(en_len)
     if n == 0 or m == 0:
@@ -407,10 +415,10 @@ def align_vectors(
     # measure of how condensed the translation is: the prior that a bead's edge
     # sentence is not rendered at all. A full translation leaves almost nothing
     # out, and the edge tests relax until they never bite.
-    zh_left = sum(1 for z, e, _ in raw if not e for i in z if zh_solo is None or not zh_solo[i])
-    en_left = sum(1 for z, e, _ in raw if not z for j in e if en_solo is None or not en_solo[j])
-    zh_bg.threshold = edge_threshold(max(zh_left, 0) / n, config)
-    en_bg.threshold = edge_threshold(max(en_left, 0) / m, config)
+    zh_left = sum(1 for z, e, _ in raw if not e for i in z if zh_solo is None or not zh_solo[i]) / n
+    en_left = sum(1 for z, e, _ in raw if not z for j in e if en_solo is None or not en_solo[j]) / m
+    zh_bg = replace(zh_bg, threshold=edge_threshold(zh_left, config))
+    en_bg = replace(en_bg, threshold=edge_threshold(en_left, config))
     if zh_bg.threshold > -np.inf or en_bg.threshold > -np.inf:
         raw = dp_align(zh_spans, en_spans, zh_len, en_len, lo, hi, config, ratio, progress, skip_zh, skip_en,
                        zh_bg, en_bg, zh_solo, en_solo)
@@ -418,7 +426,7 @@ def align_vectors(
         progress(n)
     beads = [Bead(z, e, score=_confidence(s, config) if z and e else 0.0) for z, e, s in raw]
     info = {"anchors": len(anchors), "band_cells": int((hi - lo + 1).sum()), "ratio": round(float(ratio), 4),
-            "left_out_first_pass": {"zh": round(max(zh_left, 0) / n, 4), "en": round(max(en_left, 0) / m, 4)},
+            "left_out_first_pass": {"zh": round(zh_left, 4), "en": round(en_left, 4)},
             "edge_z": {"zh": _finite(zh_bg.threshold), "en": _finite(en_bg.threshold)}}
     return beads, info
 
@@ -465,7 +473,7 @@ def skip_prices(zh_best: np.ndarray, en_best: np.ndarray, anchors: list[tuple[in
     return skip_zh, skip_en
 
 
-@dataclass
+@dataclass(frozen=True)
 class Background:
     """How similar each sentence is to the other side's sentences at large.
 

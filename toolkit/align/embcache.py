@@ -13,22 +13,19 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 
 from toolkit.align.embed import Embedder, ProgressFn
-from toolkit.core.sqlitecache import SqliteCache
+from toolkit.core.sqlitecache import SqliteCache, user_cache_path
 
 SCHEMA_VERSION = 1
-_CHUNK = 500  # keys per SELECT ... IN (...): below SQLite's variable limit
 
 
 def default_embedding_cache_path() -> Path:
     """``$XDG_CACHE_HOME/bitext/embeddings.sqlite`` (``~/.cache`` when unset)."""
-    root = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(root) / "bitext" / "embeddings.sqlite"
+    return user_cache_path("embeddings.sqlite")
 
 
 def embedding_key(model: str, text: str) -> str:
@@ -55,17 +52,12 @@ class EmbeddingCache(SqliteCache):
         import numpy as np
 
         keys = {embedding_key(model, t): t for t in texts}
-        wanted = list(keys)
         found = {}
         try:
-            for start in range(0, len(wanted), _CHUNK):
-                chunk = wanted[start:start + _CHUNK]
-                rows = self._db.execute(
-                    f"SELECT key, vec FROM vectors WHERE key IN ({','.join('?' * len(chunk))})", chunk).fetchall()
-                for key, blob in rows:
-                    vec = np.frombuffer(blob, dtype=np.float32)
-                    if vec.shape[0] == dim:  # a vector of another size is no hit
-                        found[keys[key]] = vec
+            for key, blob in self._rows_by_key("vec", "vectors", list(keys)):
+                vec = np.frombuffer(blob, dtype=np.float32)
+                if vec.shape[0] == dim:  # a vector of another size is no hit
+                    found[keys[key]] = vec
         except sqlite3.Error as exc:
             raise self._unusable(exc) from exc
         self.hits += len(found)

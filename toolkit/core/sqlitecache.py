@@ -9,10 +9,20 @@ clear error, never a wrong hit.
 
 from __future__ import annotations
 
+import os
 import sqlite3
+from collections.abc import Sequence
 from pathlib import Path
 
 from toolkit.core.errors import ToolkitError
+
+_CHUNK = 500  # keys per SELECT ... IN (...); SQLite's default limit is 999 variables
+
+
+def user_cache_path(file_name: str) -> Path:
+    """``$XDG_CACHE_HOME/bitext/FILE_NAME`` (``~/.cache`` when the variable is unset): shared by every run."""
+    root = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(root) / "bitext" / file_name
 
 
 class SqliteCache:
@@ -60,6 +70,18 @@ class SqliteCache:
     def _unusable(self, exc: Exception) -> ToolkitError:
         return ToolkitError(f"the {self.WHAT} {self.path} cannot be used: {exc}",
                             f"delete {self.path} (it only holds {self.HOLDS}; they will be made again)")
+
+    def _rows_by_key(self, columns: str, table: str, keys: Sequence[str]) -> list[tuple]:
+        """``SELECT key, COLUMNS FROM TABLE`` for the rows whose key is in ``keys``, in chunks.
+
+        Raises sqlite3.Error, for the caller to turn into :meth:`_unusable`.
+        """
+        rows: list[tuple] = []
+        for start in range(0, len(keys), _CHUNK):
+            chunk = list(keys[start:start + _CHUNK])
+            rows += self._db.execute(
+                f"SELECT key, {columns} FROM {table} WHERE key IN ({','.join('?' * len(chunk))})", chunk).fetchall()
+        return rows
 
     def close(self) -> None:
         self._db.close()

@@ -1021,7 +1021,7 @@ def _targets(op: dict) -> list[int]:
     return [op["bead"]]
 
 
-def rebase_review(journal_path: str | Path, session: "ReviewSession") -> RebaseReport:
+def rebase_review(journal_path: str | Path, session: ReviewSession) -> RebaseReport:
     """Carry the review journaled at ``journal_path`` (made on an earlier alignment of the
     same two texts) over to ``session``, a review of the new alignment.
 
@@ -1069,10 +1069,10 @@ def rebase_review(journal_path: str | Path, session: "ReviewSession") -> RebaseR
             continue
         numbers = [now.get(k) for k in keys]
         if None not in numbers and numbers == list(range(numbers[0], numbers[0] + len(numbers))):
-            first = numbers[0]
-            moved = dict(op, bead=first + (targets.index(op["bead"]) if "bead" in op else 0))
-            session.do(moved)
-            applied.append(moved)
+            # Every operation but approve names one bead; it keeps its place among the targets.
+            redone = dict(op, bead=numbers[0] + targets.index(op["bead"]))
+            session.do(redone)
+            applied.append(redone)
         elif all(_key(b) in now for b in change.new) and op["op"] in ("merge_next", "merge_prev", "split", "move"):
             in_effect.append(op)
         else:

@@ -15,17 +15,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import sqlite3
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from toolkit.core.errors import ToolkitError
-from toolkit.core.sqlitecache import SqliteCache
+from toolkit.core.sqlitecache import SqliteCache, user_cache_path
 
 SCHEMA_VERSION = 1
-_CHUNK = 500  # keys per SELECT ... IN (...); SQLite's default limit is 999 variables
 
 Entry = tuple[str, tuple[str, ...]]  # (translation, flags)
 
@@ -70,16 +67,9 @@ class TranslationCache(SqliteCache):
         for text in texts:
             keys.setdefault(cache_key(model, settings_json, text), text)
         found: dict[str, Entry] = {}
-        wanted = list(keys)
         try:
-            for start in range(0, len(wanted), _CHUNK):
-                chunk = wanted[start:start + _CHUNK]
-                rows = self._db.execute(
-                    f"SELECT key, translation, flags FROM translations WHERE key IN ({','.join('?' * len(chunk))})",
-                    chunk,
-                ).fetchall()
-                for key, translation, flags in rows:
-                    found[keys[key]] = (translation, tuple(json.loads(flags)))
+            for key, translation, flags in self._rows_by_key("translation, flags", "translations", list(keys)):
+                found[keys[key]] = (translation, tuple(json.loads(flags)))
         except (sqlite3.Error, ValueError) as exc:
             raise self._unusable(exc) from exc
         self.hits += len(found)
@@ -123,5 +113,4 @@ CACHE_NAME = "translations.sqlite"  # under $XDG_CACHE_HOME/bitext/, shared by e
 
 def default_cache_path() -> Path:
     """``$XDG_CACHE_HOME/bitext/translations.sqlite`` (``~/.cache`` when the variable is unset)."""
-    root = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(root) / "bitext" / CACHE_NAME
+    return user_cache_path(CACHE_NAME)
