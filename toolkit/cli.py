@@ -18,6 +18,7 @@ import typer
 from toolkit.align.embed import DEFAULT_EMBEDDER, EMBEDDERS
 from toolkit.core.config import AlignConfig
 from toolkit.core.errors import ToolkitError
+from toolkit.jobs import OUTPUT_ROOT
 from toolkit.pipeline import EXACT_SPAN_LIMIT, SPAN_EMBEDDINGS, ZH_SCRIPTS
 from toolkit.score.metrics import DEFAULT_MT as SCORE_MT
 
@@ -31,9 +32,6 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 _DEFAULT = AlignConfig()
-# Where align and translate write without -o: OUTPUT_ROOT/NAME/, under the current folder and
-# apart from the project's tracked aligned/ (the published, reviewed editions).
-OUTPUT_ROOT = Path("out")
 _FORCE_HELP = ("Replace a result folder that holds a reviewed alignment (a review journal) or a published edition; "
                "its files and journal are kept in OUT/NAME.superseded-TIME/. Also aligns sides far out of proportion.")
 _EMBEDDER_HELP = "Sentence embedder: " + "; ".join(f"'{k}': {v.help}" for k, v in EMBEDDERS.items())
@@ -68,15 +66,6 @@ class _Bar:
         if self.bar is not None:
             self.bar.close()
             self.bar = None
-
-
-def _default_name(zh_file: Path) -> str:
-    """``talk.zh.txt`` -> ``talk``: the stem without a trailing language tag."""
-    stem = zh_file.stem
-    for tag in (".zh", ".cn", ".zh-cn", ".zh-tw", "_zh", "-zh"):
-        if stem.lower().endswith(tag) and len(stem) > len(tag):
-            return stem[: -len(tag)]
-    return stem
 
 
 @app.command()
@@ -120,11 +109,8 @@ def align(
     """
     from dataclasses import replace
 
-    from toolkit.align.embed import get_embedder
-    from toolkit.formats.writers import bead_records, output_paths
-    from toolkit.pipeline import (AlignOptions, Progress, align_documents, cached_embedder, file_digest, load_pair,
-                                  score_records)
-    from toolkit.score.metrics import REPORT_SUFFIX, write_report
+    from toolkit.jobs import AlignJob, load_models, run_alignment
+    from toolkit.pipeline import AlignOptions, Progress
 
     bar = _Bar(quiet)
     command = shlex.join(["bitext", *sys.argv[1:]])
@@ -134,128 +120,54 @@ def align(
             options = AlignOptions(embedder=embedder, config=config, lexical=not no_lexical,
                                    align_headings=align_headings, align_preamble=align_preamble, presegmented=presegmented, zh_script=zh_script,
                                    span_embedding=span_embedding)
+            job = AlignJob(zh=zh_file, en=en_file, output=output, name=name, options=options, en_comment=en_comment,
+                           mt=mt, mt_cache=mt_cache, score=score_pairs, embedding_cache=embedding_cache,
+                           use_embedding_cache=not no_embedding_cache, force=force, command=command)
         except ValueError as exc:
             raise ToolkitError(f"bad option: {exc}", "see bitext align --help") from exc
-        base = name or _default_name(zh_file)
-        out_dir = output or OUTPUT_ROOT / base
-        output_paths(out_dir, base)  # a bad --name fails now, not after the alignment
-        # The translators are built (not loaded) now: a missing model fails before the alignment.
-        scoring = _align_scorer(score_pairs, mt)
-        scorer = scoring[0] if scoring else None
-        gap_translator = (scoring[1] if scoring else _translator_for(mt)) if mt else None
-        zh, en = load_pair(zh_file, en_file, presegmented, en_comment, base, check=not force)
-        # An unknown embedder, a missing model or an unusable cache fails before the lock.
-        embedding = (get_embedder(options.embedder) if no_embedding_cache
-                     else cached_embedder(options.embedder, embedding_cache))
-        with _result_folder(out_dir, base, force, command, zh_file.stat().st_size + en_file.stat().st_size) as aside:
-            progress = Progress(bar.start, bar.advance, bar.finish)
-            result = align_documents(zh, en, options, embedding, progress=progress, name=base, check=False)
-            if mt:
-                result = _machine_translate_gaps(result, mt, mt_cache, progress, gap_translator)
-            result.signature["command"] = command
-            result.signature["inputs"] = {
-                "zh": {"path": str(zh_file), "sha256": file_digest(zh_file)},
-                "en": {"path": str(en_file), "sha256": file_digest(en_file)},
-            }
-            records, report, extra = None, None, {}
-            if scoring:
-                records, report = score_records(bead_records(result), scorer, mt_cache, True, progress,
-                                                translator=scoring[1])
-                report["command"] = command
-                extra[f"{base}{REPORT_SUFFIX}"] = lambda path: write_report(path, report)
-            paths = _write_outputs(out_dir, result, records, extra, aside, command)
+        # An unknown embedder, a missing model or an unusable cache fails before the work.
+        models = load_models(embedder, mt, embedding_cache, not no_embedding_cache)
+        result = run_alignment(job, models, Progress(bar.start, bar.advance, bar.finish))
     except ToolkitError as error:
         bar.finish()  # clear a progress bar the error interrupted, so the message stands alone
         _fail(error)
     if not quiet:
-        from collections import Counter
+        _report_job(result)
 
-        kinds = Counter(b.kind for b in result.beads)
+
+def _report_job(result) -> None:
+    """The summary lines of an align or translate run, on stderr."""
+    from collections import Counter
+
+    alignment, report = result.alignment, result.report
+    if result.job.en is None:
+        translated = sum(1 for b in alignment.beads if b.origin == "mt")
+        if translated:
+            flagged = sum(1 for b in alignment.beads if b.mt_flags)
+            typer.echo(f"{translated} of {len(alignment.zh)} segments translated ({flagged} flagged by the output checks)",
+                       err=True)
+        else:
+            typer.echo(f"{len(alignment.zh)} segments written untranslated"
+                       + (" (--mt none)" if result.job.mt == "none" else ""), err=True)
+    else:
+        kinds = Counter(b.kind for b in alignment.beads)
         summary = ", ".join(f"{k}: {v}" for k, v in sorted(kinds.items(), key=lambda kv: -kv[1]))
-        typer.echo(f"{len(zh)} zh / {len(en)} en segments -> {len(result.beads)} beads ({summary})", err=True)
+        typer.echo(f"{len(alignment.zh)} zh / {len(alignment.en)} en segments -> {len(alignment.beads)} beads ({summary})",
+                   err=True)
         if report is not None and report["corpus"]:
             corpus = report["corpus"]
-            typer.echo(f"scored {report['scored']} pairs with {scorer}: BLEU {corpus['bleu']['score']:.2f}, "
-                       f"chrF {corpus['chrf']['score']:.2f} (details in {paths[-1].name})", err=True)
-        elif mt == "none" or score_pairs is False:
-            typer.echo("not scored" + (" (--mt none)" if score_pairs is not False else " (--no-score)"), err=True)
-        elif not scorer:
+            typer.echo(f"scored {report['scored']} pairs with {result.scorer}: BLEU {corpus['bleu']['score']:.2f}, "
+                       f"chrF {corpus['chrf']['score']:.2f} (details in {result.paths[-1].name})", err=True)
+        elif result.not_scored == "mt none":
+            typer.echo("not scored (--mt none)", err=True)
+        elif result.not_scored == "no-score":
+            typer.echo("not scored (--no-score)", err=True)
+        elif result.not_scored == "no model":
             typer.echo(f"not scored: no MT model (give --mt, or install {SCORE_MT}: python scripts/fetch_models.py {SCORE_MT})",
                        err=True)
-        if aside:
-            typer.echo(f"the previous files and their review journal are kept in {aside.folder}/", err=True)
-        typer.echo(f"wrote {len(paths)} files to {out_dir}/", err=True)
-
-
-def _align_scorer(score_pairs: Optional[bool], mt: Optional[str]):
-    """(spec, translator) `align` scores with, or None: --no-score, or no model available by default."""
-    from toolkit.pipeline import scoring_translator
-
-    if score_pairs is False:
-        return None
-    scorer = scoring_translator(mt)
-    if scorer is None and score_pairs:
-        raise ToolkitError(f"--score needs a translator: --mt none translates nothing, and {SCORE_MT} is not installed"
-                           if mt else f"--score needs a translator, and {SCORE_MT} is not installed",
-                           f"give --mt MODEL, or install it: python scripts/fetch_models.py {SCORE_MT}")
-    return scorer
-
-
-class _Aside(list):
-    """The files --force moves aside (a list of names) and the folder they go to."""
-
-    folder: Optional[Path] = None
-
-
-def _result_folder(out_dir: Path, name: str, force: bool, command: str, input_bytes: int):
-    """Check the output folder and hold its lock for the rest of the command; yields what --force moves aside.
-
-    Refused here, before the work: a folder that is a file, not writable or without room, one that
-    another run is writing, and (without --force) one holding a review journal or a published edition.
-    """
-    import contextlib
-
-    from toolkit.core.resultset import FolderLock, aside_folder, check_output_folder, pause_point, recover
-    from toolkit.formats.writers import set_members
-    from toolkit.pipeline import protected_result
-
-    @contextlib.contextmanager
-    def held():
-        check_output_folder(out_dir, input_bytes)
-        with FolderLock(out_dir, command):
-            recover(out_dir, name, set_members(name))
-            reason, files = protected_result(out_dir, name)
-            aside = _Aside()
-            if reason and not force:
-                raise ToolkitError(f"{out_dir} {reason}",
-                                   "write elsewhere with -o, or give --force to replace it (the old files and the "
-                                   f"journal are kept in {out_dir}/{name}.superseded-TIME/)")
-            if reason:
-                aside += files
-                aside.folder = aside_folder(out_dir, name)
-            pause_point("work")
-            yield aside
-
-    return held()
-
-
-def _write_outputs(out_dir: Path, result, records=None, extra=None, aside=(), command: str = "") -> list[Path]:
-    from toolkit.formats.writers import write_alignment
-
-    try:
-        return write_alignment(out_dir, result, records, extra=extra, keep_others=False, aside=aside,
-                               aside_to=getattr(aside, "folder", None), command=command)
-    except OSError as exc:  # e.g. the output folder is a file, or not writable
-        raise ToolkitError(f"cannot write to {out_dir}: {exc.strerror or exc}",
-                           "choose another output folder with -o") from exc
-
-
-def _machine_translate_gaps(result, spec: str, cache: Optional[Path], progress, translator=None):
-    from toolkit.pipeline import fill_gaps, translate_texts, untranslated_texts
-
-    texts = untranslated_texts(result)
-    translations, model = translate_texts(texts, spec, cache, True, progress, translator)
-    return fill_gaps(result, dict(zip(texts, translations)), model)
+    if result.aside:
+        typer.echo(f"the previous files and their review journal are kept in {result.aside}/", err=True)
+    typer.echo(f"wrote {len(result.paths)} files to {result.out_dir}/", err=True)
 
 
 @app.command()
@@ -271,43 +183,23 @@ def translate(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
 ) -> None:
     """Machine-translate a whole Chinese document, segment by segment, marked as MT (same outputs as align)."""
-    from dataclasses import replace
-
-    from toolkit.formats.writers import output_paths
-    from toolkit.pipeline import Progress, convert_script, file_digest, load_document, translation_only
+    from toolkit.jobs import AlignJob, load_models, run_alignment
+    from toolkit.pipeline import AlignOptions, Progress
 
     bar = _Bar(quiet)
     command = shlex.join(["bitext", *sys.argv[1:]])
     try:
         if zh_script not in ZH_SCRIPTS:
             raise ToolkitError(f"bad option: --zh-script {zh_script!r}", f"choose one of {', '.join(ZH_SCRIPTS)}")
-        base = name or _default_name(zh_file)
-        out_dir = output or OUTPUT_ROOT / base
-        output_paths(out_dir, base)  # a bad --name fails now, not after the translation
-        translator = _translator_for(mt)  # a missing model fails now
-        zh = load_document(zh_file, "zh", presegmented=presegmented, name=base)
-        with _result_folder(out_dir, base, force, command, zh_file.stat().st_size) as aside:
-            result = translation_only(zh, name=base, presegmented=presegmented)
-            result = _machine_translate_gaps(result, mt, mt_cache, Progress(bar.start, bar.advance, bar.finish),
-                                             translator)
-            result = replace(result, zh=convert_script(result.zh, zh_script))
-            result.signature["zh_script_out"] = zh_script
-            result.signature["command"] = command
-            result.signature["inputs"] = {"zh": {"path": str(zh_file), "sha256": file_digest(zh_file)}}
-            paths = _write_outputs(out_dir, result, aside=aside, command=command)
+        job = AlignJob(zh=zh_file, en=None, output=output, name=name, mt=mt, mt_cache=mt_cache, force=force,
+                       options=AlignOptions(presegmented=presegmented, zh_script=zh_script), command=command)
+        models = load_models(embedder=None, mt=mt)  # a missing model fails now
+        result = run_alignment(job, models, Progress(bar.start, bar.advance, bar.finish))
     except ToolkitError as error:
         bar.finish()
         _fail(error)
     if not quiet:
-        translated = sum(1 for b in result.beads if b.origin == "mt")
-        if translated:
-            flagged = sum(1 for b in result.beads if b.mt_flags)
-            typer.echo(f"{translated} of {len(zh)} segments translated ({flagged} flagged by the output checks)", err=True)
-        else:
-            typer.echo(f"{len(zh)} segments written untranslated" + (" (--mt none)" if mt == "none" else ""), err=True)
-        if aside:
-            typer.echo(f"the previous files and their review journal are kept in {aside.folder}/", err=True)
-        typer.echo(f"wrote {len(paths)} files to {out_dir}/", err=True)
+        _report_job(result)
 
 
 @app.command("eval")
@@ -616,16 +508,12 @@ def review(
 
 
 def _translator_for(spec: Optional[str]):
-    try:
-        from toolkit.translate.backends import get_translator
-    except ImportError as exc:
-        raise ToolkitError("machine translation is not available in this installation",
-                           f"toolkit.translate cannot be imported: {exc}") from exc
+    from toolkit.jobs import translator_for
 
     if not spec:
         raise ToolkitError("no translator: the alignment was not machine-translated",
                            "choose one with --mt, e.g. --mt qwen1.5b")
-    return get_translator(spec)
+    return translator_for(spec)
 
 
 def _retranslation_ops(session, ranges: list[tuple[int, int]], spec: Optional[str], cache: Optional[Path]) -> list[dict]:
