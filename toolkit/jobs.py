@@ -132,6 +132,7 @@ class Models:
     embedder: Embedder | None = None
     translator: object | None = None  # a toolkit.translate.backends.Translator
     mt_spec: str | None = None
+    mt_cache: object | None = None  # an open TranslationCache to use instead of each job's mt_cache file
     _scorers: dict = field(default_factory=dict)
 
     def translator_for(self, spec: str):
@@ -220,10 +221,14 @@ def result_folder(out_dir: Path, name: str, force: bool, command: str, input_byt
 
 
 def machine_translate_gaps(alignment: Alignment, spec: str, cache: str | Path | None, progress: Progress | None,
-                           translator=None) -> Alignment:
-    """The alignment with every 1-0 bead machine-translated (checked and cached; see pipeline.fill_gaps)."""
+                           translator=None, store=None) -> Alignment:
+    """The alignment with every 1-0 bead machine-translated (checked and cached; see pipeline.fill_gaps).
+
+    ``store``: an open translation cache to use instead of the file ``cache``.
+    """
     texts = untranslated_texts(alignment)
-    translations, model = translate_texts(texts, spec, Path(cache) if cache else None, True, progress, translator)
+    translations, model = translate_texts(texts, spec, Path(cache) if cache else None, True, progress, translator,
+                                          store)
     return fill_gaps(alignment, dict(zip(texts, translations)), model)
 
 
@@ -268,6 +273,97 @@ def _input_record(location: str, data: bytes) -> dict:
     return {"path": location, "sha256": hashlib.sha256(data).hexdigest()}
 
 
+@dataclass(frozen=True)
+class Aligned:
+    """A job aligned but not yet translated, scored or written: what :func:`align_stage` hands on."""
+
+    job: AlignJob
+    alignment: Alignment
+    inputs: dict
+    size: int
+    details: dict
+
+
+def _read(job: AlignJob) -> tuple:
+    """The job's segmented documents (en None for translate-only), its inputs' records and size."""
+    base = job.base_name
+    zh_bytes = read_input_bytes(job.zh)
+    en_bytes = read_input_bytes(job.en) if job.en is not None else None
+    if job.en is None:
+        zh, en = load_document(job.zh, "zh", presegmented=job.options.presegmented, name=base), None
+    else:
+        zh, en = load_pair(job.zh, job.en, job.options.presegmented, job.en_comment, base, check=not job.force)
+    inputs = {"zh": _input_record(job.zh, zh_bytes)}
+    if en_bytes is not None:
+        inputs["en"] = _input_record(job.en, en_bytes)
+    return zh, en, inputs, len(zh_bytes) + len(en_bytes or b"")
+
+
+def _check(job: AlignJob, models: Models, translators: bool) -> None:
+    """What fails fast: a bad output name, and (``translators``) a translator that is not there."""
+    from toolkit.formats.writers import output_paths
+
+    output_paths(job.out_dir, job.base_name)  # a bad name fails now, not after the alignment
+    if translators:
+        # Built (not loaded) now: a missing model fails before the alignment.
+        if job.mt:
+            models.translator_for(job.mt)
+        _scoring(job, models)
+
+
+def _align(job: AlignJob, read: tuple, models: Models, progress: Progress) -> Aligned:
+    zh, en, inputs, size = read
+    started = time.perf_counter()
+    if en is None:
+        alignment = translation_only(zh, name=job.base_name, presegmented=job.options.presegmented)
+    else:
+        alignment = align_documents(zh, en, job.options, models.embedder, progress=progress, name=job.base_name,
+                                    check=False)
+    return Aligned(job=job, alignment=alignment, inputs=inputs, size=size,
+                   details={"align_s": round(time.perf_counter() - started, 3)})
+
+
+def _finish(aligned: Aligned, models: Models, progress: Progress, aside: Aside) -> JobResult:
+    from toolkit.formats.writers import bead_records
+    from toolkit.pipeline import convert_script, score_records
+    from toolkit.score.metrics import REPORT_SUFFIX, write_report
+
+    job, alignment, details = aligned.job, aligned.alignment, dict(aligned.details)
+    scoring, not_scored = _scoring(job, models)
+    started = time.perf_counter()
+    if job.mt:
+        alignment = machine_translate_gaps(alignment, job.mt, job.mt_cache, progress, models.translator_for(job.mt),
+                                           models.mt_cache)
+    signature = dict(alignment.signature)
+    if job.en is None:
+        alignment = replace(alignment, zh=convert_script(alignment.zh, job.options.zh_script))
+        signature["zh_script_out"] = job.options.zh_script
+    details["mt_s"] = round(time.perf_counter() - started, 3)
+    for key in ("timings", "embedding_cache"):
+        if key in signature:
+            details[key] = signature[key] if job.run_details else signature.pop(key)
+    if job.run_details and job.command:
+        signature["command"] = job.command
+    signature["inputs"] = aligned.inputs
+    alignment = replace(alignment, signature=signature)
+    records, report, extra = None, None, {}
+    started = time.perf_counter()
+    if scoring:
+        records, report = score_records(bead_records(alignment), scoring[0], _path(job.mt_cache), True, progress,
+                                        translator=scoring[1], store=models.mt_cache)
+        if job.run_details and job.command:
+            report["command"] = job.command
+        else:
+            report.pop("translation", None)  # its cache counts differ from run to run
+        extra[f"{job.base_name}{REPORT_SUFFIX}"] = lambda path: write_report(path, report)
+    details["score_s"] = round(time.perf_counter() - started, 3)
+    paths = _write(job.out_dir, alignment, records, extra, aside, job.command)
+    details["inputs"] = aligned.inputs
+    return JobResult(job=job, alignment=alignment, out_dir=job.out_dir, paths=tuple(paths), report=report,
+                     scorer=scoring[0] if scoring else None, not_scored=not_scored,
+                     aside=aside.folder if aside else None, details=details)
+
+
 def run_alignment(job: AlignJob, models: Models | None = None, progress: Progress | None = None) -> JobResult:
     """Read, segment, align, machine-translate the gaps, score and write one document pair.
 
@@ -276,65 +372,29 @@ def run_alignment(job: AlignJob, models: Models | None = None, progress: Progres
     anything wrong with the job, its inputs, its models or its output folder;
     the output folder then keeps its previous result set.
     """
-    from toolkit.formats.writers import bead_records, output_paths
-    from toolkit.pipeline import convert_script, score_records
-    from toolkit.score.metrics import REPORT_SUFFIX, write_report
-
     progress = progress or Progress()
-    base, out_dir = job.base_name, job.out_dir
-    output_paths(out_dir, base)  # a bad name fails now, not after the alignment
     if models is None:
-        models = load_models(job.options.embedder, job.mt, job.embedding_cache, job.use_embedding_cache)
-    # The translators are built (not loaded) now: a missing model fails before the alignment.
-    gap_translator = models.translator_for(job.mt) if job.mt else None
-    scoring, not_scored = _scoring(job, models)
-    details: dict = {}
-    started = time.perf_counter()
-    zh_bytes = read_input_bytes(job.zh)
-    en_bytes = read_input_bytes(job.en) if job.en is not None else None
-    if job.en is None:
-        zh = load_document(job.zh, "zh", presegmented=job.options.presegmented, name=base)
-    else:
-        zh, en = load_pair(job.zh, job.en, job.options.presegmented, job.en_comment, base, check=not job.force)
-    inputs = {"zh": _input_record(job.zh, zh_bytes)}
-    if en_bytes is not None:
-        inputs["en"] = _input_record(job.en, en_bytes)
-    details["read_s"] = round(time.perf_counter() - started, 3)
-    size = len(zh_bytes) + len(en_bytes or b"")
-    with result_folder(out_dir, base, job.force, job.command, size) as aside:
-        if job.en is None:
-            alignment = translation_only(zh, name=base, presegmented=job.options.presegmented)
-        else:
-            alignment = align_documents(zh, en, job.options, models.embedder, progress=progress, name=base,
-                                        check=False)
-        started = time.perf_counter()
-        if job.mt:
-            alignment = machine_translate_gaps(alignment, job.mt, job.mt_cache, progress, gap_translator)
-        if job.en is None:
-            alignment = replace(alignment, zh=convert_script(alignment.zh, job.options.zh_script))
-            alignment.signature["zh_script_out"] = job.options.zh_script
-        details["mt_s"] = round(time.perf_counter() - started, 3)
-        signature = alignment.signature
-        for key in ("timings", "embedding_cache"):
-            if key in signature:
-                details[key] = signature[key] if job.run_details else signature.pop(key)
-        if job.run_details and job.command:
-            signature["command"] = job.command
-        signature["inputs"] = inputs
-        records, report, extra = None, None, {}
-        started = time.perf_counter()
-        if scoring:
-            records, report = score_records(bead_records(alignment), scoring[0], _path(job.mt_cache), True,
-                                            progress, translator=scoring[1])
-            if job.run_details and job.command:
-                report["command"] = job.command
-            extra[f"{base}{REPORT_SUFFIX}"] = lambda path: write_report(path, report)
-        details["score_s"] = round(time.perf_counter() - started, 3)
-        paths = _write(out_dir, alignment, records, extra, aside, job.command)
-    details["inputs"] = inputs
-    return JobResult(job=job, alignment=alignment, out_dir=out_dir, paths=tuple(paths), report=report,
-                     scorer=scoring[0] if scoring else None, not_scored=not_scored,
-                     aside=aside.folder if aside else None, details=details)
+        models = load_models(job.options.embedder if job.en is not None else None, job.mt, job.embedding_cache,
+                             job.use_embedding_cache)
+    _check(job, models, translators=True)
+    read = _read(job)
+    with result_folder(job.out_dir, job.base_name, job.force, job.command, read[3]) as aside:
+        return _finish(_align(job, read, models, progress), models, progress, aside)
+
+
+def align_stage(job: AlignJob, models: Models, progress: Progress | None = None) -> Aligned:
+    """The first half of :func:`run_alignment` (read, segment, align), for pipelines that run the
+    halves on different workers: an embedder's, then a translator's (:func:`finish_stage`)."""
+    _check(job, models, translators=False)
+    return _align(job, _read(job), models, progress or Progress())
+
+
+def finish_stage(aligned: Aligned, models: Models, progress: Progress | None = None) -> JobResult:
+    """The second half of :func:`run_alignment`: machine translation of the gaps, scoring, writing."""
+    job = aligned.job
+    _check(job, models, translators=True)
+    with result_folder(job.out_dir, job.base_name, job.force, job.command, aligned.size) as aside:
+        return _finish(aligned, models, progress or Progress(), aside)
 
 
 def _path(value: str | None) -> Path | None:
