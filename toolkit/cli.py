@@ -68,6 +68,28 @@ class _Bar:
             self.bar = None
 
 
+# Options that align and corpus share (one declaration each).
+_PRESEGMENTED = typer.Option(False, "--presegmented", help="Both files have one sentence per line: take them as is.")
+_ZH_SCRIPT = typer.Option("as-is", "--zh-script", help=f"Chinese script of the output: {', '.join(ZH_SCRIPTS)}.")
+_EN_COMMENT = typer.Option(None, "--en-comment", help="Drop leading English lines starting with this prefix (e.g. '#').")
+_EMBEDDER = typer.Option(DEFAULT_EMBEDDER, "--embedder", help=_EMBEDDER_HELP)
+_SPAN_EMBEDDING = typer.Option(
+    "auto", "--span-embedding",
+    help=f"How multi-sentence spans are embedded: {', '.join(SPAN_EMBEDDINGS)}. 'exact' embeds each span's text "
+    f"(more accurate, ~15x slower), 'sum' adds sentence vectors, 'auto' is exact up to {EXACT_SPAN_LIMIT} sentences.",
+)
+_NO_LEXICAL = typer.Option(False, "--no-lexical", help="Do not use the CC-CEDICT / number / name evidence.")
+_ALIGN_HEADINGS = typer.Option(False, "--align-headings", help="Treat headings and notes as sentences (default: they pair only 1-1 with what translates them, else stay unaligned).")
+_ALIGN_PREAMBLE = typer.Option(False, "--align-preamble", help="In an interview, also align the text before the first speaker turn (default: left unaligned as the editor's preamble).")
+_MAX_ZH = typer.Option(_DEFAULT.max_zh, "--max-zh", help="Most Chinese sentences in one bead.")
+_MAX_EN = typer.Option(_DEFAULT.max_en, "--max-en", help="Most English sentences in one bead.")
+_MAX_TOTAL = typer.Option(_DEFAULT.max_total, "--max-total", help="Most sentences in one bead, both sides.")
+_THRESHOLD = typer.Option(_DEFAULT.threshold, "--threshold", help="Similarity a pair must beat to be aligned rather than left as an omission.")
+_EMBEDDING_CACHE = typer.Option(None, "--embedding-cache", help="Embedding cache (SQLite): what was embedded once is never embedded again [default: $XDG_CACHE_HOME/bitext/embeddings.sqlite].")
+_NO_EMBEDDING_CACHE = typer.Option(False, "--no-embedding-cache", help="Embed everything afresh and keep nothing.")
+_MT_CACHE = typer.Option(None, "--mt-cache", help="Translation cache (SQLite) [default: $XDG_CACHE_HOME/bitext/translations.sqlite].")
+
+
 @app.command()
 def align(
     zh_file: Path = typer.Argument(..., metavar="ZH_FILE", help="The Chinese text (UTF-8, GB18030/GBK or Big5; simplified or traditional)."),
@@ -75,26 +97,22 @@ def align(
     output: Optional[Path] = typer.Option(None, "-o", "--output", help=f"Output folder [default: {OUTPUT_ROOT}/NAME/]."),
     name: Optional[str] = typer.Option(None, "--name", help="Base name of the output files [default: the Chinese file's name without .zh]."),
     force: bool = typer.Option(False, "--force", help=_FORCE_HELP),
-    presegmented: bool = typer.Option(False, "--presegmented", help="Both files have one sentence per line: take them as is."),
-    zh_script: str = typer.Option("as-is", "--zh-script", help=f"Chinese script of the output: {', '.join(ZH_SCRIPTS)}."),
-    en_comment: Optional[str] = typer.Option(None, "--en-comment", help="Drop leading English lines starting with this prefix (e.g. '#')."),
-    embedder: str = typer.Option(DEFAULT_EMBEDDER, "--embedder", help=_EMBEDDER_HELP),
-    span_embedding: str = typer.Option(
-        "auto", "--span-embedding",
-        help=f"How multi-sentence spans are embedded: {', '.join(SPAN_EMBEDDINGS)}. 'exact' embeds each span's text "
-        f"(more accurate, ~15x slower), 'sum' adds sentence vectors, 'auto' is exact up to {EXACT_SPAN_LIMIT} sentences.",
-    ),
-    no_lexical: bool = typer.Option(False, "--no-lexical", help="Do not use the CC-CEDICT / number / name evidence."),
-    align_headings: bool = typer.Option(False, "--align-headings", help="Treat headings and notes as sentences (default: they pair only 1-1 with what translates them, else stay unaligned)."),
-    align_preamble: bool = typer.Option(False, "--align-preamble", help="In an interview, also align the text before the first speaker turn (default: left unaligned as the editor's preamble)."),
-    max_zh: int = typer.Option(_DEFAULT.max_zh, "--max-zh", help="Most Chinese sentences in one bead."),
-    max_en: int = typer.Option(_DEFAULT.max_en, "--max-en", help="Most English sentences in one bead."),
-    max_total: int = typer.Option(_DEFAULT.max_total, "--max-total", help="Most sentences in one bead, both sides."),
-    threshold: float = typer.Option(_DEFAULT.threshold, "--threshold", help="Similarity a pair must beat to be aligned rather than left as an omission."),
-    embedding_cache: Optional[Path] = typer.Option(None, "--embedding-cache", help="Embedding cache (SQLite): what was embedded once is never embedded again [default: $XDG_CACHE_HOME/bitext/embeddings.sqlite]."),
-    no_embedding_cache: bool = typer.Option(False, "--no-embedding-cache", help="Embed everything afresh and keep nothing."),
+    presegmented: bool = _PRESEGMENTED,
+    zh_script: str = _ZH_SCRIPT,
+    en_comment: Optional[str] = _EN_COMMENT,
+    embedder: str = _EMBEDDER,
+    span_embedding: str = _SPAN_EMBEDDING,
+    no_lexical: bool = _NO_LEXICAL,
+    align_headings: bool = _ALIGN_HEADINGS,
+    align_preamble: bool = _ALIGN_PREAMBLE,
+    max_zh: int = _MAX_ZH,
+    max_en: int = _MAX_EN,
+    max_total: int = _MAX_TOTAL,
+    threshold: float = _THRESHOLD,
+    embedding_cache: Optional[Path] = _EMBEDDING_CACHE,
+    no_embedding_cache: bool = _NO_EMBEDDING_CACHE,
     mt: Optional[str] = typer.Option(None, "--mt", help="Machine-translate the Chinese segments left without English (1-0 beads) with this translator: a registry name (qwen1.5b, qwen0.5b), seq2seq[:MODEL], llm:MODEL, a path, or none [default: no translation]."),
-    mt_cache: Optional[Path] = typer.Option(None, "--mt-cache", help="Translation cache (SQLite) [default: $XDG_CACHE_HOME/bitext/translations.sqlite]."),
+    mt_cache: Optional[Path] = _MT_CACHE,
     score_pairs: Optional[bool] = typer.Option(
         None, "--score/--no-score",
         help=f"Machine-translate the Chinese of every aligned pair and write its sentence BLEU/chrF into the JSONL and TMX, "
@@ -107,19 +125,15 @@ def align(
     Everything that can be checked is checked before the work (options, models, inputs, the output folder);
     the files are written as one set, under a lock on the folder (see toolkit.core.resultset).
     """
-    from dataclasses import replace
-
     from toolkit.jobs import AlignJob, load_models, run_alignment
-    from toolkit.pipeline import AlignOptions, Progress
+    from toolkit.pipeline import Progress
 
     bar = _Bar(quiet)
     command = shlex.join(["bitext", *sys.argv[1:]])
     try:
         try:
-            config = replace(_DEFAULT, max_zh=max_zh, max_en=max_en, max_total=max_total, threshold=threshold)
-            options = AlignOptions(embedder=embedder, config=config, lexical=not no_lexical,
-                                   align_headings=align_headings, align_preamble=align_preamble, presegmented=presegmented, zh_script=zh_script,
-                                   span_embedding=span_embedding)
+            options = _align_options(embedder, max_zh, max_en, max_total, threshold, no_lexical, align_headings,
+                                     align_preamble, presegmented, zh_script, span_embedding)
             job = AlignJob(zh=zh_file, en=en_file, output=output, name=name, options=options, en_comment=en_comment,
                            mt=mt, mt_cache=mt_cache, score=score_pairs, embedding_cache=embedding_cache,
                            use_embedding_cache=not no_embedding_cache, force=force, command=command)
@@ -133,6 +147,19 @@ def align(
         _fail(error)
     if not quiet:
         _report_job(result)
+
+
+def _align_options(embedder, max_zh, max_en, max_total, threshold, no_lexical, align_headings, align_preamble,
+                   presegmented, zh_script, span_embedding):
+    """The AlignOptions of the shared align options (ValueError for a bad one)."""
+    from dataclasses import replace
+
+    from toolkit.pipeline import AlignOptions
+
+    config = replace(_DEFAULT, max_zh=max_zh, max_en=max_en, max_total=max_total, threshold=threshold)
+    return AlignOptions(embedder=embedder, config=config, lexical=not no_lexical, align_headings=align_headings,
+                        align_preamble=align_preamble, presegmented=presegmented, zh_script=zh_script,
+                        span_embedding=span_embedding)
 
 
 def _report_job(result) -> None:
@@ -309,6 +336,23 @@ def score(
         typer.echo(format_report(report))
 
 
+def _is_corpus(out_dirs: list[Path]) -> bool:
+    from toolkit.corpus.runner import corpus_folders
+
+    return any(corpus_folders(folder) is not None for folder in out_dirs)
+
+
+def _expand_corpus(out_dirs: list[Path]) -> list[Path]:
+    """Each corpus run's folder replaced by its finished documents' folders."""
+    from toolkit.corpus.runner import corpus_folders
+
+    expanded = []
+    for folder in out_dirs:
+        documents = corpus_folders(folder)
+        expanded += documents if documents is not None else [folder]
+    return expanded
+
+
 def _rewrite_tmx(jsonl: Path, records: list[dict], into: Optional[Path] = None) -> None:
     """Rewrite the NAME.tmx next to ``jsonl`` from ``records`` (scores added), if the folder has one;
     into the folder ``into`` if given."""
@@ -327,6 +371,7 @@ def _rewrite_tmx(jsonl: Path, records: list[dict], into: Optional[Path] = None) 
 # export: defaults come from toolkit.export.exports and toolkit.export.edition (light modules).
 from toolkit.export.edition import LAYOUTS  # noqa: E402
 from toolkit.export.exports import FORMATS, TRAINING_FORMATS, TrainingFilters  # noqa: E402
+from toolkit.corpus.runner import SHARD_ROWS  # noqa: E402
 
 _FILTERS = TrainingFilters()
 
@@ -360,7 +405,9 @@ def export(
             raise ToolkitError(f"bad option: --to {to!r}", f"choose one of {', '.join(FORMATS)}")
         if layout not in LAYOUTS:
             raise ToolkitError(f"bad option: --layout {layout!r}", f"choose one of {', '.join(LAYOUTS)}")
-        if to not in TRAINING_FORMATS and (len(out_dirs) > 1 or split):
+        if to in TRAINING_FORMATS and output is None and _is_corpus(out_dirs):
+            output = out_dirs[0] / "export" / f"corpus.train.{to}"
+        if to not in TRAINING_FORMATS and (len(out_dirs) > 1 or split or _is_corpus(out_dirs)):
             raise ToolkitError(f"--to {to} takes one folder and no --split", "several folders and --split are for jsonl and tsv")
         if len(out_dirs) > 1 and output is None:
             raise ToolkitError("several folders need an output file", "give one with -o FILE")
@@ -369,7 +416,7 @@ def export(
                                       drop_one_sided=not keep_one_sided, dedupe=not no_dedupe)
         except ValueError as exc:
             raise ToolkitError(f"bad option: {exc}", "see bitext export --help") from exc
-        results = [load_result(folder) for folder in out_dirs]
+        results = [load_result(folder) for folder in _expand_corpus(out_dirs)]
         names = [r.name for r in results]
         if len(set(names)) != len(names):
             raise ToolkitError("two folders hold results of the same name", "documents are told apart by name; rename one")
@@ -408,6 +455,138 @@ def export(
         if summary is not None:
             typer.echo(summary.format(), err=True)
         typer.echo("wrote " + ", ".join(str(p) for p in written), err=True)
+
+
+# ---------------------------------------------------------------------------
+# corpus: many document pairs (toolkit.corpus); ray is imported only by --engine ray.
+from toolkit.corpus.engines import ENGINES  # noqa: E402
+
+
+@app.command()
+def corpus(
+    manifest: str = typer.Argument(..., metavar="MANIFEST", help="JSONL, CSV or TSV of doc_id, zh, en (en may be empty: translated whole with --mt); paths local (relative to the manifest) or fsspec URLs (s3://... with s3fs)."),
+    output: Path = typer.Option(..., "-o", "--output", help="Output folder: docs/DOC_ID/ per document, corpus/ (training shards, TMX), run.json, run.log, signature.json. Rerun into it to resume."),
+    engine: str = typer.Option("local", "--engine", help=f"Scheduler: {', '.join(ENGINES)} ('ray' needs pip install 'bitext-toolkit[ray]')."),
+    address: Optional[str] = typer.Option(None, "--address", help="ray: address of a running cluster [default: start a local one]."),
+    workers: Optional[int] = typer.Option(None, "--workers", help="Worker processes (local) or CPU actors (ray) [default: one per core]."),
+    mt_workers: Optional[int] = typer.Option(None, "--mt-workers", help="ray: translator actors [default: half the workers]."),
+    mt_gpus: float = typer.Option(0.0, "--mt-gpus", help="ray: GPUs per translator actor (0: CPU)."),
+    mt: Optional[str] = typer.Option(None, "--mt", help="Translator for the Chinese without English (1-0 beads, and documents without English) [default: none]."),
+    mt_cache: Optional[Path] = _MT_CACHE,
+    score_pairs: bool = typer.Option(False, "--score/--no-score", help="Machine-translate every aligned pair's Chinese and score it (BLEU/chrF per document and for the corpus); needs --mt."),
+    force: bool = typer.Option(False, "--force", help="Replace documents that hold a review, and align sides far out of proportion."),
+    presegmented: bool = _PRESEGMENTED,
+    zh_script: str = _ZH_SCRIPT,
+    en_comment: Optional[str] = _EN_COMMENT,
+    embedder: str = _EMBEDDER,
+    span_embedding: str = _SPAN_EMBEDDING,
+    no_lexical: bool = _NO_LEXICAL,
+    align_headings: bool = _ALIGN_HEADINGS,
+    align_preamble: bool = _ALIGN_PREAMBLE,
+    max_zh: int = _MAX_ZH,
+    max_en: int = _MAX_EN,
+    max_total: int = _MAX_TOTAL,
+    threshold: float = _THRESHOLD,
+    embedding_cache: Optional[Path] = _EMBEDDING_CACHE,
+    no_embedding_cache: bool = _NO_EMBEDDING_CACHE,
+    min_score: float = typer.Option(_FILTERS.min_score, "--min-score", help="Training shards: drop aligned pairs scoring below this."),
+    max_length_ratio: float = typer.Option(_FILTERS.max_length_ratio, "--max-length-ratio", help="Training shards: drop pairs whose lengths disagree more than this."),
+    keep_mt: bool = typer.Option(not _FILTERS.drop_mt, "--keep-mt", help="Training shards: keep machine-translated pairs."),
+    no_dedupe: bool = typer.Option(not _FILTERS.dedupe, "--no-dedupe", help="Training shards: keep pairs repeated within and across documents."),
+    shard_rows: int = typer.Option(SHARD_ROWS, "--shard-rows", help="Training rows per JSONL shard."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary (run.log still gets a line per document)."),
+) -> None:
+    """Align every document pair of a manifest, resumably, on this machine or a Ray cluster.
+
+    Documents already done with the same inputs and options are skipped; one that fails becomes an error record
+    (in run.json and run.log) and the run goes on, exiting 1 at the end if any failed. Export with
+    bitext export OUT --to jsonl --split.
+    """
+    from toolkit.corpus.engines import EngineSettings
+    from toolkit.corpus.runner import CorpusJob, run_corpus
+
+    command = shlex.join(["bitext", *sys.argv[1:]])
+    bar = _CorpusBar(quiet)
+    try:
+        try:
+            options = _align_options(embedder, max_zh, max_en, max_total, threshold, no_lexical, align_headings,
+                                     align_preamble, presegmented, zh_script, span_embedding)
+            if score_pairs and not mt:
+                raise ValueError("--score needs --mt (the translator that scores)")
+            job = CorpusJob(manifest=manifest, output=output, options=options, en_comment=en_comment, mt=mt,
+                            score=score_pairs, embedding_cache=embedding_cache,
+                            use_embedding_cache=not no_embedding_cache, mt_cache=mt_cache, force=force,
+                            engine=EngineSettings(engine, workers, address, mt_workers, mt_gpus),
+                            filters=TrainingFilters(min_score=min_score, max_length_ratio=max_length_ratio,
+                                                    drop_mt=not keep_mt, dedupe=not no_dedupe),
+                            shard_rows=shard_rows, command=command)
+        except ValueError as exc:
+            raise ToolkitError(f"bad option: {exc}", "see bitext corpus --help") from exc
+        result = run_corpus(job, bar.progress())
+    except ToolkitError as error:
+        bar.close()
+        _fail(error)
+    finally:
+        bar.close()
+    failed = result.failed
+    if not quiet:
+        typer.echo(f"{len(result.records)} documents: {result.count('done')} aligned, {result.count('skipped')} "
+                   f"unchanged, {len(failed)} failed, in {result.seconds:.1f} s", err=True)
+        for record in failed[:10]:
+            typer.echo(f"  {record.doc_id}: {record.message}" + (f" — {record.hint}" if record.hint else ""), err=True)
+        if len(failed) > 10:
+            typer.echo(f"  ... and {len(failed) - 10} more (see {output / 'run.log'})", err=True)
+        if result.scores:
+            typer.echo(f"corpus BLEU {result.scores['bleu']['score']:.2f}, chrF {result.scores['chrf']['score']:.2f} "
+                       f"over {result.scores['segments']} pairs", err=True)
+        typer.echo(f"wrote {output}/ (run.json, corpus/)", err=True)
+    if failed:
+        raise typer.Exit(1)
+
+
+class _CorpusBar:
+    """One bar over a corpus run: documents done / failed, sentences/s, an ETA weighted by document size."""
+
+    def __init__(self, quiet: bool):
+        self.quiet = quiet
+        self.bar = None
+        self.done = self.failed = self.sentences = 0
+        self.started = 0.0
+
+    def progress(self):
+        from toolkit.corpus.runner import CorpusProgress
+
+        return CorpusProgress(start=self.start, done=self.advance)
+
+    def start(self, documents: int, size: int, skipped: int) -> None:
+        import time
+
+        self.started = time.monotonic()
+        if self.quiet:
+            return
+        from tqdm import tqdm
+
+        # The bar counts input bytes, so the ETA weighs a long document as what it is.
+        self.bar = tqdm(total=size, desc=f"{documents} documents ({skipped} unchanged)", unit="B", unit_scale=True,
+                        file=sys.stderr, leave=False, disable=not sys.stderr.isatty())
+
+    def advance(self, record) -> None:
+        import time
+
+        if record.status == "error":
+            self.failed += 1
+        else:
+            self.done += 1
+            self.sentences += sum(record.sentences.values())
+        if self.bar is not None:
+            rate = self.sentences / max(time.monotonic() - self.started, 1e-6)
+            self.bar.set_postfix_str(f"done {self.done}, failed {self.failed}, {rate:.0f} sent/s", refresh=False)
+            self.bar.update(record.size)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
 
 
 # ---------------------------------------------------------------------------
