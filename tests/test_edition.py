@@ -1,4 +1,6 @@
-"""The bilingual edition: HTML page structure (checked on a parsed DOM), escaping, Markdown, a headless render."""
+"""The bilingual editions: HTML page structure (checked on a parsed DOM), front matter, contents, marks,
+colophon, escaping; Markdown as one table; EPUB and DOCX opened and read back; the HTML rendered in headless
+Chromium at 1400 and 400 px (DOM checks) and printed to PDF."""
 
 from __future__ import annotations
 
@@ -11,11 +13,18 @@ from html.parser import HTMLParser
 
 import pytest
 
+from toolkit.export.book import FrontMatter, bead_anchor, build_book
 from toolkit.export.edition import LOW_CONFIDENCE, omission_summary, render_html, render_markdown, zh_lang_tag
 
 VOID = {"meta", "br", "hr", "img", "link", "input", "wbr", "source", "col", "area", "base", "embed", "track"}
 NASTY = 'a <script>alert("x")</script> & \'q\' </div>\x07\x00 end'
-SIGNATURE = {"aligner": "test", "zh_script_in": "simplified", "zh_script_out": "as-is", "note": "</pre><b>x</b>"}
+SIGNATURE = {"aligner": "test", "zh_script_in": "simplified", "zh_script_out": "as-is", "note": "</pre><b>x</b>",
+             "command": "bitext align /tmp/tmp.abc/talk.zh.txt /home/me/talk.en.txt -o /tmp/tmp.abc/out",
+             "inputs": {"zh": {"path": "/tmp/tmp.abc/talk.zh.txt", "sha256": "ab" * 32},
+                        "en": {"path": "C:\\Users\\me\\talk.en.txt", "sha256": "cd" * 32}},
+             "mt": "llm:qwen1.5b (decoding=greedy)"}
+FRONT = FrontMatter(title="Talk & <Notes>")
+MACHINE_PATH = re.compile(r"(/tmp/|/home/|/work/|[A-Za-z]:\\|tmp\.)")
 
 
 def rec(id, zh="你好。", en="Hello.", score=0.9, origin="aligned", kind="sentence", speaker=None, mt=None) -> dict:
@@ -106,7 +115,7 @@ def parse(page: str) -> Node:
 
 @pytest.fixture(scope="module")
 def page() -> str:
-    return render_html(RECORDS, SIGNATURE, title="Talk & <Notes>")
+    return render_html(RECORDS, SIGNATURE, front=FRONT, date="2026-12-01")
 
 
 @pytest.fixture(scope="module")
@@ -118,30 +127,152 @@ def beads_by_id(dom: Node) -> dict[int, Node]:
     return {int(n.attrs["data-id"]): n for n in dom.find_all("div", "bead")}
 
 
+def ids(dom: Node) -> list[str]:
+    return [n.attrs["id"] for n in dom.iter() if "id" in n.attrs]
+
+
 # ---------------------------------------------------------------------------
 # HTML structure
 
 
-def test_every_bead_is_a_row_with_zh_and_en_cells(dom):
+def test_every_bead_is_a_row_with_zh_and_en_cells_and_a_stable_id(dom):
     beads = beads_by_id(dom)
     assert sorted(beads) == [2, 3, 4, 5, 6, 7, 8, 9, 10, 11]  # the heading is an h2
     for id, node in beads.items():
         record = RECORDS[id - 1]
+        assert node.attrs["id"] == f"b{id}"
         assert node.attrs["data-type"] == record["type"] and node.attrs["data-origin"] == record["origin"]
         assert float(node.attrs["data-score"]) == pytest.approx(record["score"])
         cells = node.elements()
         assert [c.tag for c in cells] == ["div", "div"]
         assert "zh" in cells[0].classes and cells[0].attrs["lang"] == "zh-Hans"
         assert "en" in cells[1].classes and cells[1].attrs["lang"] == "en"
-    assert "empty" in beads[2].elements()[1].classes  # 1-0: no English
+    assert len(ids(dom)) == len(set(ids(dom)))
+
+
+@pytest.mark.parametrize("record, position, anchor", [
+    ({"id": 243}, 1, "b243"), ({"id": "b243"}, 1, "b243"), ({"id": "17"}, 1, "b17"), ({}, 5, "b5"),
+    ({"id": "no spaces allowed"}, 3, "b3"), ({"id": True}, 2, "b2"),
+])
+def test_bead_anchor(record, position, anchor):
+    assert bead_anchor(record, position) == anchor
+
+
+def test_string_bead_ids_and_duplicates_give_unique_anchors():
+    records = [{**rec(1), "id": "b7"}, {**rec(2), "id": "b7"}, {**rec(3), "id": None}]
+    anchors = [n.attrs["id"] for n in parse(render_html(records, {})).find_all("div", "bead")]
+    assert anchors == ["b7", "b7-2", "b3"]
 
 
 def test_heading_is_h2_with_both_languages(dom):
     (h2,) = dom.find_all("h2", "heading")
     assert [c.text() for c in h2.elements()] == ["第一章 开始", "Chapter One: Beginnings"]
+    assert h2.attrs["id"] == "b1"
     (h1,) = dom.find_all("h1")
     assert h1.text() == "Talk & <Notes>"
     assert dom.find_all("title")[0].text() == "Talk & <Notes>"
+
+
+def test_html_lang_is_the_chinese_editions(dom):
+    (html_node,) = dom.find_all("html")
+    assert html_node.attrs["lang"] == "zh-Hans"
+    traditional = parse(render_html(RECORDS[:3], {"zh_script_in": "traditional", "zh_script_out": "as-is"}))
+    assert traditional.find_all("html")[0].attrs["lang"] == "zh-Hant"
+
+
+def test_font_stacks_by_language(dom):
+    css = dom.find_all("style")[0].text()
+    rules = dict(re.findall(r":lang\(([\w-]+)\) \{ font-family: ([^;]+);", css))
+    assert set(rules) == {"en", "zh-Hans", "zh-Hant"}
+    for lang, families in {"zh-Hans": ["SimSun", "Songti SC", "Noto Serif CJK SC", "Microsoft YaHei"],
+                           "zh-Hant": ["PMingLiU", "Songti TC", "Noto Serif CJK TC", "Microsoft JhengHei"]}.items():
+        assert all(f'"{family}"' in rules[lang] for family in families)
+    assert "SC" not in rules["zh-Hant"] and "TC" not in rules["zh-Hans"]
+
+
+# ---------------------------------------------------------------------------
+# front matter
+
+
+def _title(records, front=None):
+    book = build_book(records, {}, front, fallback_title="hash_name")
+    return book.title, book.title_en, [b.entries[0].record["id"] for b in book.blocks]
+
+
+@pytest.mark.parametrize("records, expected", [
+    # the first line reads as a title: it becomes the title and leaves the text
+    ([rec(1, "标题在此", "The Title", kind="heading"), rec(2)], ("标题在此", "The Title", [2])),
+    # an "original title" line wins over the first line, and stays where it is
+    ([rec(1, "标题在此", kind="heading"), rec(2), rec(3, "原文标题 : 真正的标题", "Original title: The Real One", kind="heading")],
+     ("真正的标题", "The Real One", [1, 2, 3])),
+    # a first line that is a long sentence is not a title: the first heading is
+    ([rec(1, "这是一句很长的话，" * 8 + "。"), rec(2, "第一节", "Part one", kind="heading")],
+     ("第一节", "Part one", [1, 2])),
+    # the first line in the Chinese's order, not the file's (English omissions come first)
+    ([rec(1, "", "Intro."), {**rec(2, "短标题", "Short title"), "zh_ids": [0]}, {**rec(3), "zh_ids": [1]}],
+     ("短标题", "Short title", [1, 3])),
+    ([rec(1, "", "Only English.")], ("hash_name", None, [1])),
+])
+def test_title_comes_from_the_document(records, expected):
+    assert _title(records) == expected
+
+
+def test_front_matter_options_override_the_document():
+    records = [rec(1, "标题在此", "The Title", kind="heading"), rec(2)]
+    front = FrontMatter(title="我的书", subtitle="A subtitle", author="A. Author", translator="T. Translator",
+                        source_url="https://example.org/talk", date="2024-03")
+    assert _title(records, front) == ("我的书", None, [1, 2])
+    dom = parse(render_html(records, SIGNATURE, front=front))
+    assert dom.find_all("h1")[0].text() == "我的书"
+    assert dom.find_all("p", "subtitle")[0].text() == "A subtitle"
+    credits = {dt.text(): dt.parent.find_all("dd")[0].text() for dt in dom.find_all("dl", "credits")[0].find_all("dt")}
+    assert credits == {"Author": "A. Author", "Translator": "T. Translator", "Date": "2024-03",
+                       "Source": "https://example.org/talk"}
+    assert [m.attrs["content"] for m in dom.find_all("meta") if m.attrs.get("name") == "author"] == ["A. Author"]
+
+
+@pytest.mark.parametrize("field, value", [("title", "  "), ("source_url", "javascript:alert(1)"), ("author", "")])
+def test_front_matter_refuses_bad_values(field, value):
+    with pytest.raises(ValueError, match=field):
+        FrontMatter(**{field: value})
+
+
+# ---------------------------------------------------------------------------
+# navigation
+
+CONTENTS_RECORDS = [
+    rec(1, "一次访谈", "An interview", kind="heading"),
+    rec(2, "导言。", "Intro."),
+    rec(3, "目录:", "Contents", kind="heading"),
+    rec(4, "一、开端与起点", "1. Beginnings", kind="heading"),
+    rec(5, "二、结局", "2. Endings", kind="heading"),
+    rec(6, "/ 01 / 开端与起点", "/ 01 / Beginnings", kind="heading"),
+    rec(7, "第一句。", "First."),
+    rec(8, "", "English-only heading line", kind="heading"),
+    rec(9, "/ 02 / 结局", "/ 02 / Endings", kind="heading"),
+    rec(10, "最后。", "Last."),
+]
+
+
+def test_contents_link_to_the_headings_and_the_source_list_is_a_list():
+    dom = parse(render_html(CONTENTS_RECORDS, {}))
+    all_ids = set(ids(dom))
+    (nav,) = dom.find_all("nav", "contents")
+    links = [a.attrs["href"] for a in nav.find_all("a")]
+    assert links == ["#b6", "#b9"]  # headings with Chinese; the source list's entries are not repeated
+    assert all(link[1:] in all_ids for link in links)
+    (source,) = dom.find_all("section", "source-contents")
+    assert [h.text() for h in source.find_all("h2")] == ["目录: Contents"]
+    items = source.find_all("li", "bead")
+    assert [li.attrs["id"] for li in items] == ["b4", "b5"]
+    assert [li.find_all("a")[0].attrs["href"] for li in items] == ["#b6", "#b9"]  # "一、开端" -> "/ 01 / 开端"
+    assert [h.attrs["id"] for h in dom.find_all("h2", "heading") if h.parent.tag == "main"] == ["b6", "b8", "b9"]
+    hrefs = [a.attrs["href"] for a in dom.find_all("a") if a.attrs["href"].startswith("#")]
+    assert all(href[1:] in all_ids for href in hrefs)
+
+
+# ---------------------------------------------------------------------------
+# marks
 
 
 def test_omission_runs_collapse_into_details_with_their_length(dom):
@@ -152,14 +283,22 @@ def test_omission_runs_collapse_into_details_with_their_length(dom):
     assert first.elements()[0].text() == "3 English sentences (9 words) not in the Chinese"
     assert [b.attrs["data-id"] for b in first.find_all("div", "bead")] == ["4", "5", "6"]
     assert second.elements()[0].text() == "1 English sentence (3 words) not in the Chinese"
-    assert "open" not in first.attrs  # collapsed
-    # Nothing else sits inside a details.
+    assert "open" not in first.attrs  # collapsed on screen; the print CSS opens it
+    assert "details.omitted::details-content" in dom.find_all("style")[0].text().split("@media print")[1]
     assert {id for d in details for id in (int(b.attrs["data-id"]) for b in d.find_all("div", "bead"))} == {4, 5, 6, 10}
 
 
 def test_omission_summary_wording():
     assert omission_summary(12, 230) == "12 English sentences (230 words) not in the Chinese"
     assert omission_summary(1, 1) == "1 English sentence (1 word) not in the Chinese"
+
+
+def test_chinese_with_no_english_is_marked_not_in_the_original(dom):
+    beads = beads_by_id(dom)
+    for id in (2, 11):
+        en = beads[id].elements()[1]
+        assert "missing" in beads[id].classes and [m.text() for m in en.find_all("span", "marker")] == ["not in the original"]
+    assert beads[7].find_all("span", "marker") == []  # machine-translated: it has English
 
 
 def test_mt_bead_is_marked_with_a_badge_and_mt_english(dom):
@@ -169,6 +308,18 @@ def test_mt_bead_is_marked_with_a_badge_and_mt_english(dom):
     (badge,) = en.find_all("span", "badge")
     assert badge.text() == "MT"
     assert en.text() == "MTThank you."
+    assert dom.find_all("p", "banner") == []
+
+
+def test_an_all_mt_document_gets_one_banner_and_no_badges():
+    records = [rec(i, f"第{i}句。", "", 0.0, "mt", mt=f"Sentence {i}.") for i in range(1, 5)]
+    dom = parse(render_html(records, {"mt": "llm:qwen1.5b (decoding=greedy)"}))
+    (banner,) = dom.find_all("p", "banner")
+    assert "machine translation (qwen1.5b)" in banner.text()
+    assert dom.find_all("span", "badge") == []
+    assert "MT" not in [dt.text() for dt in dom.find_all("dt")]  # nothing in the legend for a badge not shown
+    text = render_markdown(records, {"mt": "llm:qwen1.5b"})
+    assert "> All English in this edition is machine translation (qwen1.5b)" in text and "`MT`" not in text
 
 
 def _reviewed_translation(id, zh, translation, kind="sentence") -> dict:
@@ -178,68 +329,114 @@ def _reviewed_translation(id, zh, translation, kind="sentence") -> dict:
 
 
 def test_reviewed_translation_is_shown_with_its_own_badge():
-    records = [_reviewed_translation(1, "编者按。", "Editor's note."), _reviewed_translation(2, "目录", "Contents", "heading"),
-               rec(3, "没有译文。", "", 0.0)]
+    records = [rec(1), _reviewed_translation(2, "编者按。", "Editor's note."),
+               _reviewed_translation(3, "目录", "Contents", "heading"), rec(4, "没有译文。", "", 0.0)]
     page_dom = parse(render_html(records, SIGNATURE))
-    bead = beads_by_id(page_dom)[1]
+    bead = beads_by_id(page_dom)[2]
     en = bead.elements()[1]
     assert "mt" not in bead.classes and [b.text() for b in en.find_all("span", "badge")] == ["TR"]
     assert en.text() == "TREditor's note."                      # the reviewer's text, not the machine draft
     (heading,) = page_dom.find_all("h2", "heading")
     assert heading.text().endswith("TRContents")
-    assert beads_by_id(page_dom)[3].elements()[1].find_all("span", "badge") == []  # nothing to mark
+    assert beads_by_id(page_dom)[4].elements()[1].find_all("span", "badge") == []  # nothing to mark
     rows = [line for line in render_markdown(records, SIGNATURE).splitlines() if "编者按" in line]
     assert _cells(rows[0]) == ["编者按。", "`TR` Editor's note."]
 
 
-def test_low_confidence_pairs_are_flagged(dom):
+def test_low_confidence_pairs_are_flagged_with_their_score(dom):
     flagged = {id for id, node in beads_by_id(dom).items() if "low" in node.classes}
     assert flagged == {8}  # not one-sided beads, not MT (score 0 there means no alignment score)
-    assert "low alignment confidence" in beads_by_id(dom)[8].attrs["title"]
+    bead = beads_by_id(dom)[8]
+    assert "low alignment confidence" in bead.attrs["title"]
+    (conf,) = bead.find_all("span", "conf")
+    assert conf.attrs["title"] == "low alignment confidence: 0.30" and conf.text() == "⚠ 0.30"
+    css = dom.find_all("style")[0].text()
+    assert ".conf .score { display: none;" in css and ".conf .score { display: inline; }" in css.split("@media print")[1]
     assert LOW_CONFIDENCE == 0.5
 
 
-def test_speaker_labels_are_bold_at_turn_starts(dom):
+def test_legend_explains_every_mark_used(dom):
+    (legend,) = dom.find_all("section", "legend")
+    terms = [dt.text() for dt in legend.find_all("dt")]
+    assert terms == ["MT", "⚠ 0.34", "not in the original", "▸ N English sentences …", "Name:"]
+    assert all(dd.text() for dd in legend.find_all("dd"))
+
+
+def test_speaker_labels_are_bold_at_turn_starts_on_both_sides(dom):
     bead = beads_by_id(dom)[3]
     assert "turn" in bead.classes and bead.attrs["data-speaker"] == "主持人"
-    labels = [s.text() for s in bead.find_all("strong", "speaker")]
-    assert labels == ["主持人：", "Host:"]
+    assert [s.text() for s in bead.find_all("strong", "speaker")] == ["主持人：", "Host:"]
     assert bead.elements()[0].text() == "主持人： 你好。"
     # Not a turn start: no label even though "编者按：" looks like one.
     assert beads_by_id(dom)[2].find_all("strong") == []
+    # The English has no label (an ASR transcript): the speaker's name is shown there too.
+    one_sided = parse(render_html([rec(1, "Stephen Zhan：你好吗？", "How are you?", speaker="Stephen Zhan")], {}))
+    cells = one_sided.find_all("div", "bead")[0].elements()
+    assert [c.find_all("strong")[0].text() for c in cells] == ["Stephen Zhan：", "Stephen Zhan:"]
 
 
 def test_speaker_name_shown_when_the_text_has_no_label(dom):
     bead = beads_by_id(dom)[9]
     assert bead.attrs["data-speaker"] == 'O"Brien'  # quotes survive the attribute
-    names = bead.find_all("strong", "speaker")
-    assert [n.text() for n in names] == ['O"Brien']
+    assert [n.text() for n in bead.find_all("strong", "speaker")] == ['O"Brien:', 'O"Brien:']
+
+
+def test_english_start_time_links_into_a_video():
+    records = [{**rec(1), "en_start": 62.4}, {**rec(2), "en_start": 3725}, rec(3)]
+    front = FrontMatter(source_url="https://www.youtube.com/watch?v=c3b-JASoPi0")
+    dom = parse(render_html(records, {}, front=front))
+    links = dom.find_all("a", "time")
+    assert [(a.text(), a.attrs["href"]) for a in links] == [
+        ("1:02", "https://www.youtube.com/watch?v=c3b-JASoPi0&t=62s"),
+        ("1:02:05", "https://www.youtube.com/watch?v=c3b-JASoPi0&t=3725s")]
+    assert links[0].parent.attrs["class"] == "en"
+    # An article is not a video; no address, no links.
+    for other in (FrontMatter(source_url="https://example.org/article"), None):
+        assert parse(render_html(records, {}, front=other)).find_all("a", "time") == []
 
 
 def test_text_is_escaped_and_control_characters_dropped(page, dom):
     bead = beads_by_id(dom)[9]
     expected = 'a <script>alert("x")</script> & \'q\' </div> end'
     assert bead.elements()[0].text().endswith(expected)
-    assert bead.elements()[1].text() == expected
+    assert bead.elements()[1].text().endswith(expected)
     assert dom.find_all("script") == []
     assert "\x07" not in page and "\x00" not in page
     assert "&lt;script&gt;" in page
+
+
+def test_running_head_is_escaped_in_the_css():
+    nasty = FrontMatter(title='x"; } body { display: none } </style><script>')
+    dom = parse(render_html([rec(1)], {}, front=nasty))
+    (style,) = dom.find_all("style")
+    assert "</style>" not in style.text() and dom.find_all("script") == []
+    assert re.search(r"@top-center \{ content: \"[^\"]*\";", style.text())
 
 
 def test_self_contained_with_print_css(page, dom):
     (style,) = dom.find_all("style")
     css = style.text()
     assert "@media print" in css and "break-inside: avoid" in css
+    assert "@page { size: A4;" in css and "counter(page)" in css and '@top-center { content: "Talk \\26  \\3c Notes\\3e ";' in css
+    assert "@media (max-width: 700px)" in css
     assert dom.find_all("link") == [] and dom.find_all("img") == [] and dom.find_all("script") == []
-    assert not re.search(r"(src|href)\s*=|url\(|@import|https?://", page)
+    assert not re.search(r"src\s*=|url\(|@import|https?://", page)
+    assert {a.attrs["href"][0] for a in dom.find_all("a")} == {"#"}
     (meta,) = [m for m in dom.find_all("meta") if "charset" in m.attrs]
     assert meta.attrs["charset"] == "utf-8"
 
 
-def test_footer_carries_the_signature(dom):
-    (footer,) = dom.find_all("footer")
-    (pre,) = footer.find_all("pre", "signature")
-    assert json.loads(pre.text()) == SIGNATURE
+def test_colophon_is_short_with_file_names_and_hashes_not_paths(page, dom):
+    (footer,) = dom.find_all("footer", "colophon")
+    lines = {dt.text(): dt.parent.find_all("dd")[0].text() for dt in footer.find_all("dt")}
+    assert lines["Made with"].startswith("bitext ") and lines["Date"] == "2026-12-01"
+    assert lines["Chinese"] == f"talk.zh.txt · sha256 {'ab' * 32}"
+    assert lines["English"] == f"talk.en.txt · sha256 {'cd' * 32}"   # a Windows path too
+    assert lines["Machine translation"] == "qwen1.5b"
+    assert not MACHINE_PATH.search(footer.text())
+    assert not MACHINE_PATH.search(page)  # nowhere in the page: the command line is not printed
+    assert "{" not in footer.text()       # no JSON
+    assert dom.find_all("pre") == []
 
 
 def test_interleaved_layout():
@@ -265,7 +462,7 @@ def test_interleaved_layout():
 )
 def test_zh_lang_tag_from_the_signature(signature, tag):
     assert zh_lang_tag(signature) == tag
-    dom = parse(render_html(RECORDS[:3], signature))
+    dom = parse(render_html(RECORDS[:3], signature, front=FRONT))
     assert {n.attrs["lang"] for n in dom.find_all(cls="zh")} == {tag}
 
 
@@ -283,83 +480,72 @@ def _cells(row: str) -> list[str]:
     return [c.strip() for c in re.split(r"(?<!\\)\|", row.strip())[1:-1]]
 
 
-def test_markdown_table_structure_and_escaping():
-    records = [*RECORDS, rec(12, "甲|乙", "a | b * _c_ [d](e) `f`")]
-    text = render_markdown(records, SIGNATURE, title="Talk")
+def _table_rows(text: str) -> list[str]:
     lines = text.splitlines()
-    assert lines[0] == "# Talk"
-    assert "## 第一章 开始 / Chapter One: Beginnings" in lines
-    rows = [line for line in lines if line.startswith("| ") and not line.startswith("| 中文")]
-    assert all(len(_cells(row)) == 2 for row in rows)
+    start = lines.index("| 中文 | English |")
+    end = lines.index("", start)
+    return lines[start + 2:end]
+
+
+def test_markdown_is_one_table_through_the_document():
+    records = [*RECORDS, rec(12, "甲|乙", "a | b * _c_ [d](e) `f`")]
+    text = render_markdown(records, SIGNATURE, front=FRONT)
+    lines = text.splitlines()
+    assert lines[0] == "# Talk &amp; &lt;Notes&gt;"
+    assert lines.count("| 中文 | English |") == 1
+    rows = _table_rows(text)
+    assert len(rows) == len(records) and all(len(_cells(row)) == 2 for row in rows)  # omissions are rows
+    assert _cells(rows[0]) == ["**第一章 开始**", "**Chapter One: Beginnings**"]  # headings too
+    assert _cells(rows[3]) == ["*3 English sentences (9 words) not in the Chinese*", "First omitted sentence here."]
+    assert _cells(rows[4]) == ["", "Second one."]
+    assert _cells(rows[1])[1] == "*\\[not in the original\\]*"
     assert _cells(rows[-1]) == ["甲\\|乙", "a \\| b \\* \\_c\\_ \\[d\\](e) \\`f\\`"]
     nasty = [row for row in rows if "alert" in row][0]
     assert "<script>" not in nasty and "&lt;script&gt;" in nasty and "&amp;" in nasty
     assert "\x07" not in text and "\x00" not in text
-    mt_row = [row for row in rows if "Thank you." in row][0]
-    assert _cells(mt_row)[1] == "`MT` Thank you."
-    assert _cells([row for row in rows if "Perhaps" in row][0])[1].endswith("⚠")
-    assert "<details><summary>3 English sentences (9 words) not in the Chinese</summary>" in lines
-    assert "> Second one." in lines
+    assert _cells([row for row in rows if "Thank you." in row][0])[1] == "`MT` Thank you."
+    assert _cells([row for row in rows if "Perhaps" in row][0])[1].endswith("⚠ 0.30")
+    assert "<details>" not in text
+
+
+def test_markdown_front_matter_and_colophon():
+    text = render_markdown(CONTENTS_RECORDS, SIGNATURE, front=FrontMatter(author="A. Author", date="2024"),
+                           date="2026-12-01")
+    lines = text.splitlines()
+    assert lines[0] == "# 一次访谈" and "**An interview**" in lines
+    assert "- Author: A. Author" in lines and "- Date: 2024" in lines
+    contents = lines[lines.index("## Contents") + 2:]
+    assert contents[:2] == ["1. / 01 / 开端与起点 — / 01 / Beginnings", "2. / 02 / 结局 — / 02 / Endings"]
+    colophon = [line for line in lines if line.startswith("**Colophon.**")][0]
+    assert "Date: 2026-12-01" in colophon and f"talk.zh.txt · sha256 {'ab' * 32}" in colophon
+    assert not MACHINE_PATH.search(text) and "```" not in text
 
 
 def test_markdown_shows_a_speaker_missing_from_the_text():
     rows = [line for line in render_markdown(RECORDS, SIGNATURE).splitlines() if "alert" in line]
-    assert _cells(rows[0])[0].startswith('**O"Brien** a &lt;script&gt;')
+    assert _cells(rows[0])[0].startswith('**O"Brien:** a &lt;script&gt;')
 
 
 @pytest.mark.skipif(importlib.util.find_spec("markdown_it") is None, reason="markdown-it-py is not installed")
-def test_markdown_renders_as_commonmark_tables():
+def test_markdown_renders_as_one_commonmark_table():
     from markdown_it import MarkdownIt
 
     records = [*RECORDS, rec(12, "甲|乙", "a | b * _c_ [d](e) `f`")]
-    rendered = MarkdownIt("commonmark").enable("table").render(render_markdown(records, SIGNATURE))
+    rendered = MarkdownIt("commonmark").enable("table").render(render_markdown(records, SIGNATURE, front=FRONT))
     dom = parse("<!DOCTYPE html><div>" + rendered.replace("<hr />", "<hr>") + "</div>")
-    rows = [tr for tr in dom.find_all("tr") if tr.find_all("td")]
-    assert len(rows) == 7 and all(len(tr.find_all("td")) == 2 for tr in rows)
+    (table,) = dom.find_all("table")
+    rows = [tr for tr in table.find_all("tr") if tr.find_all("td")]
+    assert len(rows) == 12 and all(len(tr.find_all("td")) == 2 for tr in rows)
     assert [td.text() for td in rows[-1].find_all("td")] == ["甲|乙", "a | b * _c_ [d](e) `f`"]
-    assert [td.text() for td in rows[4].find_all("td")][1] == 'a <script>alert("x")</script> & \'q\' </div> end'
-    assert dom.find_all("script") == [] and dom.find_all("em") == [] and dom.find_all("a") == []
-    assert [h.text() for h in dom.find_all("h2")] == ["第一章 开始 / Chapter One: Beginnings"]
-    summaries = [s.text() for s in dom.find_all("summary")]
-    assert summaries == [omission_summary(3, 9), omission_summary(1, 3)]
-
-
-def test_markdown_ends_with_the_signature():
-    text = render_markdown(RECORDS, SIGNATURE)
-    block = text.split("```json\n", 1)[1].split("\n```", 1)[0]
-    assert json.loads(block) == SIGNATURE
+    assert [td.text() for td in rows[8].find_all("td")][1] == 'O"Brien: a <script>alert("x")</script> & \'q\' </div> end'
+    assert dom.find_all("script") == [] and dom.find_all("a") == []
+    assert [h.text() for h in dom.find_all("h1")] == ["Talk & <Notes>"]
 
 
 def test_markdown_interleaved_escapes_line_starts():
-    text = render_markdown([rec(1, "# 不是标题", "- not a list"), rec(2, "1. 一", "> not a quote")], {},
+    text = render_markdown([rec(1, "# 不是标题", "- not a list"), rec(2, "1. 一", "> not a quote")], {}, front=FRONT,
                            layout="interleaved")
     lines = text.splitlines()
-    assert lines[2:6] == ["\\# 不是标题\\", "\\- not a list", "", "1\\. 一\\"]
-    assert lines[6] == "&gt; not a quote"  # an entity, not a block quote
+    body = lines[lines.index("\\# 不是标题\\"):]
+    assert body[:5] == ["\\# 不是标题\\", "\\- not a list", "", "1\\. 一\\", "&gt; not a quote"]
     assert not any(line.startswith("|") for line in lines)
-
-
-# ---------------------------------------------------------------------------
-# headless browser
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-@pytest.mark.skipif(CHROMIUM is None, reason="no chromium binary (apt-get install -y chromium)")
-def test_chromium_renders_the_page(tmp_path, page):
-    path = tmp_path / "edition.html"
-    path.write_text(page, encoding="utf-8")
-    command = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync",
-               f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", path.as_uri()]
-    proc = subprocess.run(command, capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    # Chromium serialises its own DOM: same rows, omissions, badge, headings as we wrote.
-    dom = parse("<!DOCTYPE html>" + proc.stdout.split(">", 1)[1] if proc.stdout.lower().startswith("<!doctype")
-                else "<!DOCTYPE html>" + proc.stdout)
-    assert len(dom.find_all("div", "bead")) == 10
-    assert [d.attrs["data-count"] for d in dom.find_all("details", "omitted")] == ["3", "1"]
-    assert [b.text() for b in dom.find_all("span", "badge") if b.parent.tag == "div"] == ["MT"]
-    assert len(dom.find_all("h2", "heading")) == 1
-    assert dom.find_all("script") == []
-    assert "@media print" in dom.find_all("style")[0].text()

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from toolkit.cli import app
 from toolkit.core.errors import FormatError, InputError, ToolkitError
 from toolkit.core.records import Alignment, Bead, Document, Segment
+from toolkit.core.version import __version__
 from toolkit.export.exports import (
     AlignedResult,
     AlignmentScoreFilter,
@@ -417,13 +418,21 @@ def test_cli_split_over_several_folders(tmp_path, monkeypatch):
     assert all(name in expected[split] for name, split in seen.items())
 
 
-@pytest.mark.parametrize("fmt, suffix", [("html", ".html"), ("md", ".md"), ("tmx", ".tmx")])
-def test_cli_edition_and_tmx(result_dir, monkeypatch, fmt, suffix):
+def test_cli_tmx_carries_the_signature(result_dir, monkeypatch):
+    result = run(["export", str(result_dir), "--to", "tmx"], monkeypatch)
+    assert result.exit_code == 0, result.output
+    text = (result_dir / "export" / "talk.tmx").read_text(encoding="utf-8")
+    assert "bitext export" in text
+    assert "&quot;aligner&quot;: &quot;test&quot;" in text or '"aligner": "test"' in text
+
+
+@pytest.mark.parametrize("fmt, suffix", [("html", ".html"), ("md", ".md")])
+def test_cli_edition_has_a_colophon_not_the_signature(result_dir, monkeypatch, fmt, suffix):
     result = run(["export", str(result_dir), "--to", fmt], monkeypatch)
     assert result.exit_code == 0, result.output
     text = (result_dir / "export" / f"talk{suffix}").read_text(encoding="utf-8")
-    assert "bitext export" in text
-    assert '"aligner": "test"' in text or "&quot;aligner&quot;: &quot;test&quot;" in text
+    assert f"bitext {__version__}" in text and "Colophon" in text
+    assert "bitext export" not in text and '"aligner"' not in text  # no command line, no JSON
 
 
 @pytest.mark.parametrize(
