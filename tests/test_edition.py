@@ -10,6 +10,7 @@ import re
 import shutil
 import subprocess
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 
@@ -549,3 +550,257 @@ def test_markdown_interleaved_escapes_line_starts():
     body = lines[lines.index("\\# 不是标题\\"):]
     assert body[:5] == ["\\# 不是标题\\", "\\- not a list", "", "1\\. 一\\", "&gt; not a quote"]
     assert not any(line.startswith("|") for line in lines)
+
+
+# ---------------------------------------------------------------------------
+# EPUB and DOCX
+
+BOOK_FRONT = FrontMatter(title="访谈 & 对话", subtitle="A talk", author="A. Author", translator="T. Translator",
+                         source_url="https://example.org/talk", date="2024-03")
+
+
+def _xml(data: bytes):
+    from xml.etree import ElementTree
+
+    return ElementTree.fromstring(data)
+
+
+XHTML = "{http://www.w3.org/1999/xhtml}"
+
+
+@pytest.mark.skipif(importlib.util.find_spec("ebooklib") is None, reason="ebooklib is not installed")
+def test_epub_structure_metadata_and_content(tmp_path):
+    import zipfile
+
+    from toolkit.export.epub import render_epub
+
+    data = render_epub(CONTENTS_RECORDS + RECORDS[1:], SIGNATURE, front=BOOK_FRONT, date="2026-12-01")
+    path = tmp_path / "book.epub"
+    path.write_bytes(data)
+    with zipfile.ZipFile(path) as archive:
+        first = archive.infolist()[0]
+        assert first.filename == "mimetype" and first.compress_type == zipfile.ZIP_STORED
+        assert archive.read("mimetype") == b"application/epub+zip"
+        container = _xml(archive.read("META-INF/container.xml"))
+        opf_path = container.find(".//{urn:oasis:names:tc:opendocument:xmlns:container}rootfile").attrib["full-path"]
+        opf = _xml(archive.read(opf_path))
+        dc = "{http://purl.org/dc/elements/1.1/}"
+        assert opf.find(f".//{dc}title").text == "访谈 & 对话"
+        assert [e.text for e in opf.iter(f"{dc}language")] == ["zh-Hans", "en"]
+        assert {e.text for e in opf.iter(f"{dc}creator")} == {"A. Author", "T. Translator"}
+        assert opf.find(f".//{dc}source").text == "https://example.org/talk"
+        base = opf_path.rsplit("/", 1)[0] + "/"
+        manifest = {item.attrib["id"]: item.attrib["href"] for item in opf.iter("{http://www.idpf.org/2007/opf}item")}
+        spine = [manifest[ref.attrib["idref"]] for ref in opf.iter("{http://www.idpf.org/2007/opf}itemref")]
+        assert spine[0] == "title.xhtml" and spine[-1] == "colophon.xhtml"
+        pages = {name: _xml(archive.read(base + name)) for name in spine}  # every page is well-formed XHTML
+        anchors = {(name, e.attrib["id"]) for name, root in pages.items() for e in root.iter() if "id" in e.attrib}
+        assert len({a for _, a in anchors}) == len(anchors)
+        beads = [e for root in pages.values() for e in root.iter() if "bead" in e.attrib.get("class", "").split()]
+        # Every record but the title and the four headings (目录 and three h2); the contents entries are beads.
+        assert len(beads) == len(CONTENTS_RECORDS) + len(RECORDS[1:]) - 5
+        # Links (the source's contents, the navigation document) resolve to an id in their file.
+        nav = _xml(archive.read(base + manifest["nav"]))
+        links = [a.attrib["href"] for root in [*pages.values(), nav] for a in root.iter(f"{XHTML}a")
+                 if not a.attrib["href"].startswith("http")]
+        assert links and all("#" not in link or tuple(link.split("#")) in anchors for link in links)
+        text = "".join("".join(root.itertext()) for root in pages.values())
+        for mark in ("MT", "not in the original", "3 English sentences (9 words) not in the Chinese", "⚠ 0.30",
+                     f"talk.zh.txt · sha256 {'ab' * 32}"):
+            assert mark in text
+        assert not MACHINE_PATH.search(text)
+        title_page = pages["title.xhtml"]
+        assert title_page.attrib["lang"] == "zh-Hans"
+        assert [h.text for h in title_page.iter(f"{XHTML}h1")] == [None] or "访谈 & 对话" in "".join(
+            next(title_page.iter(f"{XHTML}h1")).itertext())
+    from ebooklib import epub  # read back by the library that wrote it, too
+
+    assert epub.read_epub(str(path)).get_metadata("DC", "title")[0][0] == "访谈 & 对话"
+
+
+EPUBCHECK = shutil.which("epubcheck") and Path("/usr/share/java/epubcheck.jar")
+
+
+@pytest.mark.skipif(not (EPUBCHECK and EPUBCHECK.is_file() and shutil.which("java")),
+                    reason="epubcheck is not installed (apt-get install -y epubcheck)")
+@pytest.mark.skipif(importlib.util.find_spec("ebooklib") is None, reason="ebooklib is not installed")
+def test_epubcheck_accepts_the_epub(tmp_path):
+    from toolkit.export.epub import render_epub
+
+    path = tmp_path / "book.epub"
+    path.write_bytes(render_epub(CONTENTS_RECORDS + RECORDS[1:], SIGNATURE, front=BOOK_FRONT))
+    proc = subprocess.run(["java", "-jar", str(EPUBCHECK), str(path)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "No errors or warnings detected" in proc.stdout + proc.stderr
+
+
+@pytest.mark.skipif(importlib.util.find_spec("docx") is None, reason="python-docx is not installed")
+def test_docx_reads_back_with_the_same_content_and_marks(tmp_path):
+    import docx
+    from docx.oxml.ns import qn
+
+    from toolkit.export.docx_edition import render_docx
+
+    path = tmp_path / "book.docx"
+    path.write_bytes(render_docx(CONTENTS_RECORDS + RECORDS[1:], SIGNATURE, front=BOOK_FRONT, date="2026-12-01"))
+    document = docx.Document(str(path))
+    paragraphs = [p.text for p in document.paragraphs]
+    assert paragraphs[:3] == ["访谈 & 对话", "A talk", "Author: A. Author"]
+    assert "Source: https://example.org/talk" in paragraphs
+    assert document.core_properties.title == "访谈 & 对话" and document.core_properties.author == "A. Author"
+    section = document.sections[0]
+    assert (round(section.page_width.mm), round(section.page_height.mm)) == (210, 297)
+    assert section.header.paragraphs[0].text == "访谈 & 对话"
+    assert "PAGE" in section.footer._element.xml
+    rows = [[cell.text for cell in row.cells] for table in document.tables for row in table.rows]
+    assert len(rows) == len(CONTENTS_RECORDS) + len(RECORDS[1:]) - 5  # as in the EPUB: all but title and headings
+    assert ["谢谢。", "MT Thank you."] in rows
+    assert ["编者按：这是导言。", "[not in the original]"] in rows
+    assert ["3 English sentences (9 words) not in the Chinese", "First omitted sentence here."] in rows
+    assert ["也许吧。", "Perhaps not at all, who knows. ⚠ 0.30"] in rows
+    assert ["主持人： 你好。", "Host: Hello there."] in rows
+    body = document.element.body
+    bookmarks = {b.get(qn("w:name")) for b in body.iter(qn("w:bookmarkStart"))}
+    links = [h.get(qn("w:anchor")) for h in body.iter(qn("w:hyperlink"))]
+    assert {"b6", "b9"} <= bookmarks and links and set(links) <= bookmarks
+    colophon = paragraphs[paragraphs.index("Colophon") + 1:]
+    assert f"Chinese talk.zh.txt · sha256 {'ab' * 32}" in colophon
+    assert not MACHINE_PATH.search("\n".join(paragraphs))
+
+
+# ---------------------------------------------------------------------------
+# headless browser: the page at 1400 and 400 px, and printed
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="no chromium binary (apt-get install -y chromium)")
+
+# A page holding the edition in an iframe of the width under test (a headless window is at least
+# 500 px wide); its script measures the DOM Chromium laid out (the edition itself has no script).
+PROBE = """<!DOCTYPE html><html><body style="margin:0">
+<iframe src="EDITION" style="width:WIDTHpx;height:900px;border:0" onload="probe(this.contentWindow)"></iframe>
+<script>
+function probe(win) {
+  const doc = win.document;
+  const r = {width: win.innerWidth, lang: doc.documentElement.lang};
+  const all = [...doc.querySelectorAll('[id]')].map(e => e.id);
+  r.duplicate_ids = all.filter((v, i) => all.indexOf(v) !== i);
+  const links = [...doc.querySelectorAll('a[href^="#"]')].map(a => a.getAttribute('href').slice(1));
+  r.links = links.length;
+  r.broken_links = links.filter(id => !doc.getElementById(decodeURIComponent(id)));
+  const pair = [...doc.querySelectorAll('main > .bead')].find(
+      b => b.querySelector('.zh').textContent && b.querySelector('.en').textContent);
+  const zh = pair.querySelector('.zh'), en = pair.querySelector('.en');
+  const z = zh.getBoundingClientRect(), e = en.getBoundingClientRect();
+  r.side_by_side = Math.abs(z.top - e.top) < 2 && e.left >= z.right;
+  r.stacked = e.top >= z.bottom - 1 && Math.abs(e.left - z.left) < 2;
+  r.zh_font = win.getComputedStyle(zh).fontFamily;
+  r.en_font = win.getComputedStyle(en).fontFamily;
+  r.zh_lang = zh.lang;
+  r.colophon = doc.querySelector('footer.colophon').innerText;
+  r.overflow = doc.documentElement.scrollWidth > win.innerWidth + 1;
+  const out = document.createElement('pre');
+  out.id = 'probe';
+  out.textContent = JSON.stringify(r);
+  document.body.appendChild(out);
+}
+</script></body></html>"""
+
+
+def _chromium(tmp_path, *args: str) -> subprocess.CompletedProcess:
+    command = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+               "--disable-background-networking", "--disable-component-update", "--disable-sync",
+               "--hide-scrollbars", f"--user-data-dir={tmp_path / 'profile'}", *args]
+    proc = subprocess.run(command, capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return proc
+
+
+def _probe(tmp_path, page: str, width: int) -> dict:
+    edition = tmp_path / "edition.html"
+    edition.write_text(page, encoding="utf-8")
+    wrapper = tmp_path / f"probe-{width}.html"
+    wrapper.write_text(PROBE.replace("EDITION", edition.name).replace("WIDTH", str(width)), encoding="utf-8")
+    proc = _chromium(tmp_path, f"--window-size={max(width, 500) + 50},1000", "--allow-file-access-from-files",
+                     "--dump-dom", wrapper.as_uri())
+    found = re.search(r'<pre id="probe">(.*?)</pre>', proc.stdout, re.DOTALL)
+    assert found, proc.stdout[-2000:]
+    import html as html_module
+
+    return json.loads(html_module.unescape(found.group(1)))
+
+
+def _book_records(n: int = 60) -> list[dict]:
+    """A document of some length: headings, turns, omissions, a low pair, MT and missing English."""
+    records = [rec(1, "一次长访谈", "A long interview", kind="heading"), rec(2, "目录：", "Contents", kind="heading"),
+               rec(3, "一、开端", "1. Beginnings", kind="heading"), rec(4, "二、结局", "2. Endings", kind="heading")]
+    for i in range(5, n + 5):
+        if i in (5, 5 + n // 2):
+            records.append(rec(i, f"/ 0{1 if i == 5 else 2} / {'开端' if i == 5 else '结局'}",
+                               "Beginnings" if i == 5 else "Endings", kind="heading"))
+        elif i % 9 == 0:
+            records.append(rec(i, "", f"An English sentence {i} that the Chinese leaves out entirely.", score=0.0))
+        elif i % 13 == 0:
+            records.append(rec(i, f"编者补充的第{i}句话，原文没有。", "", score=0.0))
+        else:
+            records.append(rec(i, f"主持人：这是第{i}句比较长的中文句子，用来占满一行以上的宽度。" * 2,
+                               f"Host: This is English sentence number {i}, long enough to wrap across a line.",
+                               score=0.3 if i % 11 == 0 else 0.9, speaker="主持人" if i % 5 == 0 else None))
+    records.append(rec(n + 5, "谢谢。", "", 0.0, "mt", mt="Thank you."))
+    return records
+
+
+@needs_chromium
+def test_chromium_lays_out_side_by_side_wide_and_interleaved_narrow(tmp_path):
+    page = render_html(_book_records(), SIGNATURE)
+    wide, narrow = _probe(tmp_path, page, 1400), _probe(tmp_path, page, 400)
+    assert (wide["width"], narrow["width"]) == (1400, 400)
+    assert wide["side_by_side"] and not wide["stacked"]
+    assert narrow["stacked"] and not narrow["side_by_side"] and not narrow["overflow"]
+    for probe in (wide, narrow):
+        assert probe["lang"] == "zh-Hans" and probe["zh_lang"] == "zh-Hans"
+        assert probe["duplicate_ids"] == [] and probe["links"] > 5 and probe["broken_links"] == []
+        assert probe["zh_font"].startswith('"Songti SC"') and "Noto Serif CJK SC" in probe["zh_font"]
+        assert probe["en_font"].startswith("Georgia")
+        assert "talk.zh.txt" in probe["colophon"] and not MACHINE_PATH.search(probe["colophon"])
+
+
+@needs_chromium
+def test_chromium_picks_the_traditional_font_stack(tmp_path):
+    records = [rec(i, "這是繁體字的句子。", "A sentence.") for i in range(1, 4)]
+    probe = _probe(tmp_path, render_html(records, {"zh_script_in": "traditional", "zh_script_out": "as-is"}), 1400)
+    assert probe["lang"] == "zh-Hant" and probe["zh_lang"] == "zh-Hant"
+    assert probe["zh_font"].startswith('"Songti TC"') and "PMingLiU" in probe["zh_font"]
+    assert "SC" not in probe["zh_font"]
+
+
+PDFTOTEXT = shutil.which("pdftotext")
+
+
+@needs_chromium
+@pytest.mark.skipif(PDFTOTEXT is None, reason="no pdftotext (apt-get install -y poppler-utils)")
+def test_printed_edition_is_a4_with_page_numbers_running_heads_and_open_omissions(tmp_path):
+    records = _book_records(120)
+    path = tmp_path / "edition.html"
+    path.write_text(render_html(records, SIGNATURE), encoding="utf-8")
+    pdf = tmp_path / "edition.pdf"
+    _chromium(tmp_path, "--no-pdf-header-footer", f"--print-to-pdf={pdf}", path.as_uri())
+
+    def text(first: int, last: int | None = None) -> str:
+        args = [PDFTOTEXT, "-f", str(first), "-l", str(last or first), "-layout", str(pdf), "-"]
+        return subprocess.run(args, capture_output=True, text=True, check=True).stdout
+
+    info = subprocess.run([shutil.which("pdfinfo") or "pdfinfo", str(pdf)], capture_output=True, text=True).stdout
+    pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))
+    assert pages >= 3 and re.search(r"Page size:\s+59[45](\.\d*)? x 841(\.\d*)? pts \(A4\)", info)
+    first = text(1)
+    assert "一次长访谈" in first and "Contents" in first
+    assert len(re.sub(r"\s", "", first)) > 600  # the text starts on the first page: it is not near-empty
+    assert f"1 / {pages}" in first
+    second = text(2)
+    assert "一次长访谈" in second.splitlines()[0] + second.splitlines()[1]  # running head (not on page 1)
+    assert f"2 / {pages}" in second
+    everything = text(1, pages)
+    assert "An English sentence 9 that the Chinese leaves out entirely." in everything  # omissions printed open
+    assert "⚠ 0.30" in everything  # the low-confidence score is printed
+    assert "not in the original" in everything
+    assert not MACHINE_PATH.search(everything)

@@ -44,6 +44,15 @@ _VIDEO_URL = re.compile(r"^https?://(?:www\.|m\.)?(?:youtube\.com/watch|youtu\.b
 
 MARKS = ("mt", "tr", "low", "missing", "omitted", "speaker", "time")
 
+# C0 controls and other characters that have no business in a book (tab, LF, CR are whitespace).
+_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+_LINE_BREAKS = re.compile("\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
+def clean_text(text: str) -> str:
+    """One line of printable text: control characters dropped, line breaks made spaces."""
+    return _LINE_BREAKS.sub(" ", _ILLEGAL.sub("", text or ""))
+
 
 @dataclass(frozen=True)
 class FrontMatter:

@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 
 from toolkit.core.errors import ToolkitError
 from toolkit.export.book import (MARK_LABELS, MISSING_TEXT, Book, Entry, FrontMatter, badge, banner, build_book,
-                                 cell_parts, clock, credits, en_start, english, is_low, is_missing, omission_stats,
+                                 cell_parts, clean_text, clock, credits, en_start, english, is_low, is_missing, omission_stats,
                                  omission_summary)
 
 # Word's own family names: what a Windows or macOS Word has; LibreOffice substitutes Noto CJK.
@@ -103,7 +103,7 @@ def _internal_link(paragraph, anchor: str, text: str) -> None:
     run.append(props)
     node = OxmlElement("w:t")
     node.set(qn("xml:space"), "preserve")
-    node.text = text
+    node.text = clean_text(text)
     run.append(node)
     link.append(run)
     paragraph._p.append(link)
@@ -112,7 +112,7 @@ def _internal_link(paragraph, anchor: str, text: str) -> None:
 def _run(paragraph, text: str, bold: bool = False, italic: bool = False, color=None, size: float | None = None):
     from docx.shared import Pt, RGBColor
 
-    run = paragraph.add_run(text)
+    run = paragraph.add_run(clean_text(text))
     run.bold = bold or None
     run.italic = italic or None
     if color:
@@ -199,20 +199,20 @@ def render_docx(records: Sequence[Mapping], signature: Mapping, title: str | Non
     _field(first_foot, "PAGE")
 
     properties = document.core_properties
-    properties.title = book.title
-    properties.author = book.author or ""
-    properties.subject = book.title_en or ""
+    properties.title = clean_text(book.title)
+    properties.author = clean_text(book.author or "")
+    properties.subject = clean_text(book.title_en or "")
     properties.language = _EAST_ASIAN[book.zh_lang][1]
     properties.comments = f"bilingual edition made with {book.colophon[0][1]}"
 
     bookmarks = 0
-    title_paragraph = document.add_heading(book.title, level=0)
+    title_paragraph = document.add_heading(clean_text(book.title), level=0)
     bookmarks += 1
     _bookmark(title_paragraph, book.title_anchor, bookmarks)
     if book.title_en:
-        document.add_paragraph(book.title_en, style="Subtitle")
+        document.add_paragraph(clean_text(book.title_en), style="Subtitle")
     if book.subtitle:
-        document.add_paragraph(book.subtitle, style="Subtitle")
+        document.add_paragraph(clean_text(book.subtitle), style="Subtitle")
     for label, value in credits(book):
         paragraph = document.add_paragraph()
         _run(paragraph, f"{label}: ", color=_MUTED)
@@ -244,13 +244,13 @@ def render_docx(records: Sequence[Mapping], signature: Mapping, title: str | Non
             bookmarks += 1
             mark = badge(record, book.all_mt)
             zh, en = (record.get("zh") or "").strip(), english(record).strip()
-            paragraph.add_run(zh)
+            _run(paragraph, zh)
             if en:
                 if zh:
-                    paragraph.add_run(" / ")
+                    _run(paragraph, " / ")
                 if mark:
                     _run(paragraph, mark + " ", size=8)
-                paragraph.add_run(en)
+                _run(paragraph, en)
             _bookmark(paragraph, head_entry.anchor, bookmarks)
             table = None
             if block.kind == "contents":

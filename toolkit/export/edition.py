@@ -36,7 +36,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from toolkit.core.version import __version__
 from toolkit.export.book import (LOW_CONFIDENCE, MARK_LABELS, MISSING_TEXT, Block, Book, Entry, FrontMatter, badge,
-                                 banner, build_book, cell_parts, clock, credits, en_start, english, is_low, is_missing,
+                                 banner, build_book, cell_parts, clean_text, clock, credits, en_start, english, is_low, is_missing,
                                  omission_stats, omission_summary, zh_lang_tag)
 
 __all__ = ["LAYOUTS", "LOW_CONFIDENCE", "SCORE_DECIMALS", "FrontMatter", "omission_summary", "render_html",
@@ -46,9 +46,6 @@ LAYOUTS = ("side-by-side", "interleaved")
 SCORE_DECIMALS = 4
 NARROW_PX = 700  # under this width the page interleaves the languages
 
-# C0 controls and other characters that have no business in a page (tab, LF, CR are whitespace).
-_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
-_LINE_BREAKS = re.compile("\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
 
 # Font stacks by language: macOS / iOS, Windows, then Android and Linux (Noto, Source Han, WenQuanYi).
 FONTS = {
@@ -155,7 +152,7 @@ header.front { margin-bottom: 2rem; }
 
 def _css_string(text: str) -> str:
     """A CSS string literal safe inside a <style> element."""
-    escaped = "".join(ch if ch.isalnum() or ch in " .,:;!?()'-–—·/|" else f"\\{ord(ch):x} " for ch in _clean(text))
+    escaped = "".join(ch if ch.isalnum() or ch in " .,:;!?()'-–—·/|" else f"\\{ord(ch):x} " for ch in clean_text(text))
     return f'"{escaped}"'
 
 
@@ -169,13 +166,9 @@ def page_css(book: Book, screen: bool = True) -> str:
     return css
 
 
-def _clean(text: str) -> str:
-    return _LINE_BREAKS.sub(" ", _ILLEGAL.sub("", text or ""))
-
-
 def _h(text: object) -> str:
     """HTML-escape a text (quotes too, so it is safe in attributes as well)."""
-    return html.escape(_clean(str(text)), quote=True)
+    return html.escape(clean_text(str(text)), quote=True)
 
 
 # ---------------------------------------------------------------------------
@@ -399,7 +392,7 @@ _MD_LINE_START = re.compile(r"^(\s*)([#>+=-]|\d+(?=[.)]))")
 
 def _md(text: str) -> str:
     """Markdown-escape a text for a table cell or a paragraph: one line, no markup, no raw HTML."""
-    text = _clean(text).strip()
+    text = clean_text(text).strip()
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = _MD_SPECIAL.sub(r"\\\1", text)
 

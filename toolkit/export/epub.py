@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from toolkit.core.errors import ToolkitError
-from toolkit.export.book import Block, Book, FrontMatter, build_book
+from toolkit.export.book import Block, Book, FrontMatter, build_book, clean_text
 from toolkit.export.edition import blocks_html, colophon_html, front_html, page_css
 
 _EPUB_CSS = """
@@ -68,15 +68,15 @@ def render_epub(records: Sequence[Mapping], signature: Mapping, title: str | Non
     book = build_book(records, signature, front, fallback_title=title, date=date)
     out = epub.EpubBook()
     out.set_identifier(_identifier(records, book))
-    out.set_title(book.title + (f" — {book.title_en}" if book.title_en else ""))
+    out.set_title(clean_text(book.title + (f" — {book.title_en}" if book.title_en else "")))
     out.set_language(book.zh_lang)
     out.add_metadata("DC", "language", "en")
     if book.author:
-        out.add_author(book.author, uid="author", role="aut")
+        out.add_author(clean_text(book.author), uid="author", role="aut")
     if book.translator:
-        out.add_author(book.translator, uid="translator", role="trl")
+        out.add_author(clean_text(book.translator), uid="translator", role="trl")
     if book.date:
-        out.add_metadata("DC", "date", book.date)
+        out.add_metadata("DC", "date", clean_text(book.date))
     if book.source_url:
         out.add_metadata("DC", "source", book.source_url)
     out.add_metadata("DC", "publisher", "bitext")
@@ -96,7 +96,7 @@ def render_epub(records: Sequence[Mapping], signature: Mapping, title: str | Non
         return f"{Path(files.get(anchor, 'title.xhtml')).name}#{anchor}"
 
     def page(uid: str, name: str, heading: str, body: str) -> epub.EpubHtml:
-        item = epub.EpubHtml(uid=uid, title=heading, file_name=name, lang=book.zh_lang)
+        item = epub.EpubHtml(uid=uid, title=clean_text(heading), file_name=name, lang=book.zh_lang)
         item.content = f'<div class="edition">{body}</div>'
         item.add_item(style)
         out.add_item(item)
@@ -110,11 +110,11 @@ def render_epub(records: Sequence[Mapping], signature: Mapping, title: str | Non
                     blocks_html(book, href, blocks, collapsible=False))
         spine.append(item)
         if blocks[0].kind == "heading":
-            toc.append(epub.Link(f"part{number:03d}.xhtml#{blocks[0].entries[0].anchor}", heading,
+            toc.append(epub.Link(f"part{number:03d}.xhtml#{blocks[0].entries[0].anchor}", clean_text(heading),
                                  f"toc{number}"))
     colophon = page("colophon", "colophon.xhtml", "Colophon", colophon_html(book))
     spine.append(colophon)
-    out.toc = [epub.Link("title.xhtml", book.title, "toc-title"), *toc,
+    out.toc = [epub.Link("title.xhtml", clean_text(book.title), "toc-title"), *toc,
                epub.Link("colophon.xhtml", "Colophon", "toc-colophon")]
     out.add_item(epub.EpubNcx())
     out.add_item(epub.EpubNav())
