@@ -230,6 +230,11 @@ def test_front_matter_options_override_the_document():
     assert credits == {"Author": "A. Author", "Translator": "T. Translator", "Date": "2024-03",
                        "Source": "https://example.org/talk"}
     assert [m.attrs["content"] for m in dom.find_all("meta") if m.attrs.get("name") == "author"] == ["A. Author"]
+    # Front matter in Chinese is tagged as Chinese (its font), in English as English.
+    mixed = parse(render_html(records, {"zh_script_in": "traditional"},
+                              front=FrontMatter(title="An English Title", translator="智東西 (依婷)", author="Sam")))
+    assert mixed.find_all("h1")[0].elements()[0].attrs["lang"] == "en"
+    assert [dd.attrs.get("lang") for dd in mixed.find_all("dl", "credits")[0].find_all("dd")] == ["en", "zh-Hant"]
 
 
 @pytest.mark.parametrize("field, value", [("title", "  "), ("source_url", "javascript:alert(1)"), ("author", "")])

@@ -457,6 +457,14 @@ def omission_stats(entries: Sequence[Entry]) -> tuple[int, int]:
     return count, sum(len(english(e.record).split()) for e in entries)
 
 
+_CJK = re.compile("[\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
+
+
+def text_lang(text: str, zh_lang: str) -> str:
+    """The language tag of a line of front matter: the Chinese edition's if it has Chinese in it, else English."""
+    return zh_lang if _CJK.search(text or "") else "en"
+
+
 def credits(book: Book) -> list[tuple[str, str]]:
     """``(label, value)`` of the credits present, in the order they are shown."""
     items = [("Author", book.author), ("Translator", book.translator), ("Date", book.date),

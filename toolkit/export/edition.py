@@ -37,7 +37,7 @@ from collections.abc import Callable, Mapping, Sequence
 from toolkit.core.version import __version__
 from toolkit.export.book import (LOW_CONFIDENCE, MARK_LABELS, MISSING_TEXT, Block, Book, Entry, FrontMatter, badge,
                                  banner, build_book, cell_parts, clean_text, clock, credits, en_start, english, is_low, is_missing,
-                                 omission_stats, omission_summary, zh_lang_tag)
+                                 omission_stats, omission_summary, text_lang, zh_lang_tag)
 
 __all__ = ["LAYOUTS", "LOW_CONFIDENCE", "SCORE_DECIMALS", "FrontMatter", "omission_summary", "render_html",
            "render_markdown", "zh_lang_tag", "page_css", "blocks_html"]
@@ -295,18 +295,19 @@ def blocks_html(book: Book, href: Href = _same_page, blocks: Sequence[Block] | N
 
 def front_html(book: Book, href: Href = _same_page, contents: bool = True) -> str:
     """Title, English title, subtitle, credits, the all-MT banner, the contents and the legend."""
-    out = [f'<h1 class="title" id="{_h(book.title_anchor)}"><span class="zh" lang="{book.zh_lang}">{_h(book.title)}</span>']
+    title_lang = text_lang(book.title, book.zh_lang)
+    out = [f'<h1 class="title" id="{_h(book.title_anchor)}"><span class="zh" lang="{title_lang}">{_h(book.title)}</span>']
     if book.title_en:
         out[-1] += f' <span class="en" lang="en">{_h(book.title_en)}</span>'
     out[-1] += "</h1>"
     if book.subtitle:
-        out.append(f'<p class="subtitle">{_h(book.subtitle)}</p>')
+        out.append(f'<p class="subtitle" lang="{text_lang(book.subtitle, book.zh_lang)}">{_h(book.subtitle)}</p>')
     items = credits(book)
     if items:
         rows = []
         for label, value in items:
             shown = f'<a href="{_h(value)}">{_h(value)}</a>' if label == "Source" else _h(value)
-            rows.append(f"<div><dt>{label}</dt><dd>{shown}</dd></div>")
+            rows.append(f'<div><dt>{label}</dt><dd lang="{text_lang(value, book.zh_lang)}">{shown}</dd></div>')
         out.append('<dl class="credits" lang="en">' + "".join(rows) + "</dl>")
     notice = banner(book)
     if notice:
