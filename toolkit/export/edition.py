@@ -296,7 +296,7 @@ def blocks_html(book: Book, href: Href = _same_page, blocks: Sequence[Block] | N
 def front_html(book: Book, href: Href = _same_page, contents: bool = True) -> str:
     """Title, English title, subtitle, credits, the all-MT banner, the contents and the legend."""
     title_lang = text_lang(book.title, book.zh_lang)
-    out = [f'<h1 class="title" id="{_h(book.title_anchor)}"><span class="zh" lang="{title_lang}">{_h(book.title)}</span>']
+    out = [f'<h1 class="title" id="{_h(book.title_anchor)}"><span class="main" lang="{title_lang}">{_h(book.title)}</span>']
     if book.title_en:
         out[-1] += f' <span class="en" lang="en">{_h(book.title_en)}</span>'
     out[-1] += "</h1>"
