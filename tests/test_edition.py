@@ -323,6 +323,7 @@ def test_an_all_mt_document_gets_one_banner_and_no_badges():
     (banner,) = dom.find_all("p", "banner")
     assert "machine translation (qwen1.5b)" in banner.text()
     assert dom.find_all("span", "badge") == []
+    assert "all-mt" in dom.find_all("body")[0].classes  # the English is not coloured as MT line by line
     assert "MT" not in [dt.text() for dt in dom.find_all("dt")]  # nothing in the legend for a badge not shown
     text = render_markdown(records, {"mt": "llm:qwen1.5b"})
     assert "> All English in this edition is machine translation (qwen1.5b)" in text and "`MT`" not in text

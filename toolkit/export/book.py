@@ -29,7 +29,7 @@ from toolkit.formats.writers import record_english
 
 LOW_CONFIDENCE = 0.5  # an aligned pair scoring below this is flagged "low"
 MAX_TITLE_CHARS = 60  # a first line longer than this is a paragraph, not a title
-TITLE_MATCH = 0.8  # how alike a source contents entry and a heading must be to link them
+CONTENTS_MATCH = 0.8  # how alike a source contents entry and a heading must be to link them
 
 _TITLE_LINE = re.compile(r"^\s*(?:原文标题|原文標題|原标题|原標題|original\s+title)\s*[:：]\s*(?P<title>\S.*?)\s*$",
                          re.IGNORECASE)
@@ -41,8 +41,6 @@ _ANCHOR = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 _SENTENCE_END = ("。", "！", "；")
 _VIDEO_URL = re.compile(r"^https?://(?:www\.|m\.)?(?:youtube\.com/watch|youtu\.be/|vimeo\.com/|bilibili\.com/video/)",
                         re.IGNORECASE)
-
-MARKS = ("mt", "tr", "low", "missing", "omitted", "speaker", "time")
 
 # C0 controls and other characters that have no business in a book (tab, LF, CR are whitespace).
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
@@ -113,7 +111,7 @@ class Book:
     @property
     def video(self) -> bool:
         """Whether ``source_url`` is a video, so English start times become links into it."""
-        return bool(self.source_url and _VIDEO_URL.match(self.source_url))
+        return is_video(self.source_url)
 
     def time_url(self, seconds: float) -> str:
         """The source video at ``seconds`` (``t=`` for YouTube, a media fragment elsewhere)."""
@@ -121,6 +119,10 @@ class Book:
         if re.search(r"youtube\.com|youtu\.be", url, re.IGNORECASE):
             return f"{url}{'&' if '?' in url else '?'}t={whole}s"
         return f"{url.split('#')[0]}#t={whole}"
+
+
+def is_video(url: str | None) -> bool:
+    return bool(url and _VIDEO_URL.match(url))
 
 
 # ---------------------------------------------------------------------------
@@ -336,7 +338,7 @@ def _point_entries(entries: list[Entry], headings: Sequence[Entry]) -> list[Entr
         target = None
         for heading_zh, heading_en, anchor in keys:
             pairs = [(zh_key, heading_zh), (en_key, heading_en)]
-            if any(a and b and (a == b or difflib.SequenceMatcher(None, a, b).ratio() >= TITLE_MATCH) for a, b in pairs):
+            if any(a and b and (a == b or difflib.SequenceMatcher(None, a, b).ratio() >= CONTENTS_MATCH) for a, b in pairs):
                 target = anchor
                 break
         pointed.append(Entry(entry.record, entry.anchor, target))
@@ -408,8 +410,7 @@ def build_book(records: Sequence[Mapping], signature: Mapping, front: FrontMatte
             marks.add("speaker")
     if any(b.kind == "omitted" for b in blocks):
         marks.add("omitted")
-    book_video = bool(front.source_url and _VIDEO_URL.match(front.source_url))
-    if book_video and any(en_start(r) is not None for r in records):
+    if is_video(front.source_url) and any(en_start(r) is not None for r in records):
         marks.add("time")
     run = run_signature(signature)
     return Book(

@@ -89,6 +89,7 @@ h2.heading { font-size: 1.25rem; margin: 2rem 0 0.8rem; border-bottom: 1px solid
 .turn { margin-top: 0.9rem; }
 .note { font-style: italic; color: var(--muted); }
 .mt .en { color: var(--mt); }
+.all-mt .mt .en { color: inherit; }
 .badge { display: inline-block; font-weight: bold; font-size: 0.65rem; line-height: 1.4; letter-spacing: 0.05em;
          border: 1px solid currentColor; border-radius: 3px; padding: 0 0.3em; margin-right: 0.4em;
          vertical-align: 0.15em; }
@@ -372,7 +373,7 @@ def render_html(records: Sequence[Mapping], signature: Mapping, layout: str = "s
         f"<title>{_h(page_title)}</title>",
         f"<style>{page_css(book)}</style>",
         "</head>",
-        f'<body class="{layout}">',
+        f'<body class="{layout}{" all-mt" if book.all_mt else ""}">',
         f'<header class="front">{front_html(book)}</header>',
         f'<main class="edition" data-layout="{layout}">',
         blocks_html(book),

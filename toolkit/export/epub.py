@@ -97,7 +97,7 @@ def render_epub(records: Sequence[Mapping], signature: Mapping, title: str | Non
 
     def page(uid: str, name: str, heading: str, body: str) -> epub.EpubHtml:
         item = epub.EpubHtml(uid=uid, title=clean_text(heading), file_name=name, lang=book.zh_lang)
-        item.content = f'<div class="edition">{body}</div>'
+        item.content = f'<div class="edition{" all-mt" if book.all_mt else ""}">{body}</div>'
         item.add_item(style)
         out.add_item(item)
         return item
