@@ -810,3 +810,11 @@ def test_printed_edition_is_a4_with_page_numbers_running_heads_and_open_omission
     assert "⚠ 0.30" in everything  # the low-confidence score is printed
     assert "not in the original" in everything
     assert not MACHINE_PATH.search(everything)
+
+
+def test_markdown_links_english_start_times_into_a_video():
+    records = [{**rec(1, "第一句。", "First."), "en_start": 62.4}, rec(2, "第二句。", "Second.")]
+    text = render_markdown(records, {}, front=FrontMatter(title="T", source_url="https://youtu.be/abc"))
+    rows = _table_rows(text)
+    assert _cells(rows[0])[1] == "[1:02](https://youtu.be/abc?t=62s) First."
+    assert _cells(rows[1])[1] == "Second."
