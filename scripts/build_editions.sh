@@ -45,12 +45,12 @@ credits() {  # credits NAME: the bitext export options of that edition, one per 
     case "$1" in
         004_*) printf '%s\n' --subtitle "Andrej Karpathy in conversation with Stephanie Zhan, Sequoia Capital AI Ascent 2024" \
                    --author "Andrej Karpathy, Stephanie Zhan" --translator "Chinese compilation: not credited in the source" \
-                   --source-url "https://www.youtube.com/watch?v=c3b-JASoPi0" --date "March 2024" ;;
+                   --source-url "https://www.youtube.com/watch?v=c3b-JASoPi0" --date 2024-03 ;;
         000_*) printf '%s\n' --subtitle "How To Build The Future: Sam Altman (Y Combinator)" \
                    --author "Sam Altman, Garry Tan" --translator "智東西 (compiled by 依婷, edited by Panken)" \
-                   --source-url "https://www.youtube.com/watch?v=xXCBz_8hM9w" --date "8 November 2024" ;;
-        001_*) printf '%s\n' --subtitle "第一财经" --author "饭统戴老板" --date "28 May 2024" ;;
-        002_*) printf '%s\n' --title "ChatGPT无法被复制" --date "19 February 2023" ;;
+                   --source-url "https://www.youtube.com/watch?v=xXCBz_8hM9w" --date 2024-11-08 ;;
+        001_*) printf '%s\n' --subtitle "第一财经" --author "饭统戴老板" --date 2024-05-28 ;;
+        002_*) printf '%s\n' --title "ChatGPT无法被复制" --date 2023-02-19 ;;
         *) ;;
     esac
 }

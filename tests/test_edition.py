@@ -595,6 +595,7 @@ def test_epub_structure_metadata_and_content(tmp_path):
         assert [e.text for e in opf.iter(f"{dc}language")] == ["zh-Hans", "en"]
         assert {e.text for e in opf.iter(f"{dc}creator")} == {"A. Author", "T. Translator"}
         assert opf.find(f".//{dc}source").text == "https://example.org/talk"
+        assert opf.find(f".//{dc}date").text == "2024-03"
         base = opf_path.rsplit("/", 1)[0] + "/"
         manifest = {item.attrib["id"]: item.attrib["href"] for item in opf.iter("{http://www.idpf.org/2007/opf}item")}
         spine = [manifest[ref.attrib["idref"]] for ref in opf.iter("{http://www.idpf.org/2007/opf}itemref")]

@@ -7,7 +7,7 @@ contents links into them), the colophon last. E-readers have small screens and
 no ``<details>``: the languages are interleaved, and an omission run is a
 ``<div class="omitted">`` with its summary. Metadata: title, language (the
 Chinese edition's tag, English as a second ``dc:language``), author and
-translator (``role`` ``aut`` / ``trl``), date, source, and an identifier made
+translator (``role`` ``aut`` / ``trl``), date (when it is ``YYYY[-MM[-DD]]``), source, and an identifier made
 from the content's hash, so the same records make the same identifier.
 """
 
@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -75,8 +76,8 @@ def render_epub(records: Sequence[Mapping], signature: Mapping, title: str | Non
         out.add_author(clean_text(book.author), uid="author", role="aut")
     if book.translator:
         out.add_author(clean_text(book.translator), uid="translator", role="trl")
-    if book.date:
-        out.add_metadata("DC", "date", clean_text(book.date))
+    if book.date and re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", book.date):  # dc:date is W3C-DTF; others are printed only
+        out.add_metadata("DC", "date", book.date)
     if book.source_url:
         out.add_metadata("DC", "source", book.source_url)
     out.add_metadata("DC", "publisher", "bitext")
