@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from toolkit.cli import app
 from toolkit.core.errors import FormatError, InputError, ToolkitError
 from toolkit.core.records import Alignment, Bead, Document, Segment
+from toolkit.core.version import __version__
 from toolkit.export.exports import (
     AlignedResult,
     AlignmentScoreFilter,
@@ -417,13 +418,21 @@ def test_cli_split_over_several_folders(tmp_path, monkeypatch):
     assert all(name in expected[split] for name, split in seen.items())
 
 
-@pytest.mark.parametrize("fmt, suffix", [("html", ".html"), ("md", ".md"), ("tmx", ".tmx")])
-def test_cli_edition_and_tmx(result_dir, monkeypatch, fmt, suffix):
+def test_cli_tmx_carries_the_signature(result_dir, monkeypatch):
+    result = run(["export", str(result_dir), "--to", "tmx"], monkeypatch)
+    assert result.exit_code == 0, result.output
+    text = (result_dir / "export" / "talk.tmx").read_text(encoding="utf-8")
+    assert "bitext export" in text
+    assert "&quot;aligner&quot;: &quot;test&quot;" in text or '"aligner": "test"' in text
+
+
+@pytest.mark.parametrize("fmt, suffix", [("html", ".html"), ("md", ".md")])
+def test_cli_edition_has_a_colophon_not_the_signature(result_dir, monkeypatch, fmt, suffix):
     result = run(["export", str(result_dir), "--to", fmt], monkeypatch)
     assert result.exit_code == 0, result.output
     text = (result_dir / "export" / f"talk{suffix}").read_text(encoding="utf-8")
-    assert "bitext export" in text
-    assert '"aligner": "test"' in text or "&quot;aligner&quot;: &quot;test&quot;" in text
+    assert f"bitext {__version__}" in text and "Colophon" in text
+    assert "bitext export" not in text and '"aligner"' not in text  # no command line, no JSON
 
 
 @pytest.mark.parametrize(
@@ -433,6 +442,9 @@ def test_cli_edition_and_tmx(result_dir, monkeypatch, fmt, suffix):
         (["--to", "html", "--layout", "columns"], "--layout 'columns'"),
         (["--to", "jsonl", "--min-score", "2"], "min_score"),
         (["--to", "html", "--split"], "--to html takes one folder"),
+        (["--to", "tmx", "--title", "A title"], "--to tmx has no front matter"),
+        (["--to", "html", "--source-url", "file:///etc/passwd"], "source_url must be an http(s) address"),
+        (["--to", "epub", "--author", " "], "author is empty"),
     ],
 )
 def test_cli_bad_options_are_one_line_errors(result_dir, monkeypatch, extra, message):
@@ -440,6 +452,30 @@ def test_cli_bad_options_are_one_line_errors(result_dir, monkeypatch, extra, mes
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: ") and message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("fmt", ["html", "md", "epub", "docx"])
+def test_cli_editions_take_the_front_matter_options(result_dir, monkeypatch, fmt):
+    if fmt in ("epub", "docx") and importlib.util.find_spec("ebooklib" if fmt == "epub" else "docx") is None:
+        pytest.skip(f"the {fmt} edition's library is not installed")
+    options = ["--title", "演讲集", "--subtitle", "Talks, 2024", "--author", "Ann Speaker", "--translator", "Tom Translator",
+               "--source-url", "https://example.org/talk", "--date", "2024-03-01"]
+    result = run(["export", str(result_dir), "--to", fmt, *options], monkeypatch)
+    assert result.exit_code == 0, result.output
+    path = result_dir / "export" / f"talk.{fmt}"
+    if fmt == "epub":
+        import zipfile
+
+        with zipfile.ZipFile(path) as archive:
+            text = "".join(archive.read(name).decode("utf-8") for name in archive.namelist() if name.endswith((".opf", ".xhtml")))
+    elif fmt == "docx":
+        import docx
+
+        text = "\n".join(p.text for p in docx.Document(str(path)).paragraphs)
+    else:
+        text = path.read_text(encoding="utf-8")
+    for value in ("演讲集", "Talks, 2024", "Ann Speaker", "Tom Translator", "https://example.org/talk", "2024-03-01"):
+        assert value in text, value
 
 
 def test_cli_folder_that_is_not_a_result(tmp_path, monkeypatch):

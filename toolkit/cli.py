@@ -370,7 +370,7 @@ def _rewrite_tmx(jsonl: Path, records: list[dict], into: Optional[Path] = None) 
 # ---------------------------------------------------------------------------
 # export: defaults come from toolkit.export.exports and toolkit.export.edition (light modules).
 from toolkit.export.edition import LAYOUTS  # noqa: E402
-from toolkit.export.exports import FORMATS, TRAINING_FORMATS, TrainingFilters  # noqa: E402
+from toolkit.export.exports import EDITION_FORMATS, FORMATS, TRAINING_FORMATS, TrainingFilters  # noqa: E402
 from toolkit.corpus.runner import SHARD_ROWS  # noqa: E402
 
 _FILTERS = TrainingFilters()
@@ -380,8 +380,14 @@ _FILTERS = TrainingFilters()
 def export(
     out_dirs: list[Path] = typer.Argument(..., metavar="OUT_DIR...", help="Output folder(s) of `bitext align`, or a .tmx memory back from a CAT tool; several only for jsonl/tsv."),
     to: str = typer.Option(..., "--to", help=f"Format: {', '.join(FORMATS)}."),
-    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Output file [default: OUT_DIR/export/NAME.train.jsonl, .tsv, .tmx, .html or .md]."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Output file [default: OUT_DIR/export/NAME.train.jsonl, .tsv, .tmx, .html, .md, .epub or .docx]."),
     layout: str = typer.Option(LAYOUTS[0], "--layout", help=f"html/md: {', '.join(LAYOUTS)}."),
+    title: Optional[str] = typer.Option(None, "--title", help="Editions: the title [default: the document's own: its 原文标题/original title line, else its first line if it reads as a title, else its first heading]."),
+    subtitle: Optional[str] = typer.Option(None, "--subtitle", help="Editions: a subtitle."),
+    author: Optional[str] = typer.Option(None, "--author", help="Editions: the author (or speakers) of the original."),
+    translator: Optional[str] = typer.Option(None, "--translator", help="Editions: the translator or compiler of the Chinese."),
+    source_url: Optional[str] = typer.Option(None, "--source-url", help="Editions: where the original is (a video address links the English start times into it)."),
+    date: Optional[str] = typer.Option(None, "--date", help="Editions: the original's date, as you want it printed."),
     min_score: float = typer.Option(_FILTERS.min_score, "--min-score", help="jsonl/tsv: drop aligned pairs scoring below this."),
     max_length_ratio: float = typer.Option(_FILTERS.max_length_ratio, "--max-length-ratio", help="jsonl/tsv: drop pairs whose lengths disagree more than this (1 = typical)."),
     keep_mt: bool = typer.Option(not _FILTERS.drop_mt, "--keep-mt", help="jsonl/tsv: keep machine-translated pairs (synthetic English)."),
@@ -390,12 +396,12 @@ def export(
     split: bool = typer.Option(False, "--split", help="jsonl/tsv: write train/dev/test files, whole documents split by a hash of their names."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No filter summary."),
 ) -> None:
-    """Export aligned results: TMX, training JSONL (Hugging Face translation shape), TSV, or a bilingual HTML/Markdown edition.
+    """Export aligned results: TMX, training JSONL (Hugging Face translation shape), TSV, or a bilingual edition (HTML, Markdown, EPUB, DOCX).
 
-    Every export carries the signature of its run: in the TMX header, the edition's footer, or FILE.signature.json next to JSONL/TSV.
+    Every export carries the signature of its run: in the TMX header, FILE.signature.json next to JSONL/TSV; an edition's colophon names the tool, version, date and the inputs' names and sha256.
     """
-    from toolkit.core.atomic import atomic_write_text
-    from toolkit.export.edition import render_html, render_markdown
+    from toolkit.core.atomic import atomic_write_bytes, atomic_write_text
+    from toolkit.export.book import FrontMatter
     from toolkit.export.exports import (FilterSummary, default_output, export_signature, load_result, split_by_document, split_path,
                          training_records, write_result_tmx, write_training_jsonl, write_tsv)
 
@@ -411,6 +417,13 @@ def export(
             raise ToolkitError(f"--to {to} takes one folder and no --split", "several folders and --split are for jsonl and tsv")
         if len(out_dirs) > 1 and output is None:
             raise ToolkitError("several folders need an output file", "give one with -o FILE")
+        try:
+            front = FrontMatter(title=title, subtitle=subtitle, author=author, translator=translator,
+                                source_url=source_url, date=date)
+        except ValueError as exc:
+            raise ToolkitError(f"bad option: {exc}", "give a non-empty text; --source-url takes an http(s) address") from exc
+        if to not in EDITION_FORMATS and front != FrontMatter():
+            raise ToolkitError(f"--to {to} has no front matter", f"--title, --author, ... are for {', '.join(EDITION_FORMATS)}")
         try:
             filters = TrainingFilters(min_score=min_score, max_length_ratio=max_length_ratio, drop_mt=not keep_mt,
                                       drop_one_sided=not keep_one_sided, dedupe=not no_dedupe)
@@ -443,9 +456,18 @@ def export(
                 signature = export_signature(sources, to, command=command)
                 if to == "tmx":
                     write_result_tmx(target, result, signature)
-                else:
+                elif to in ("html", "md"):
+                    from toolkit.export.edition import render_html, render_markdown
+
                     render = render_html if to == "html" else render_markdown
-                    atomic_write_text(target, render(result.records, signature, layout=layout, title=result.name))
+                    atomic_write_text(target, render(result.records, signature, layout=layout, title=result.name,
+                                                     front=front))
+                else:
+                    if to == "epub":
+                        from toolkit.export.epub import render_epub as render_book
+                    else:
+                        from toolkit.export.docx_edition import render_docx as render_book
+                    atomic_write_bytes(target, render_book(result.records, signature, title=result.name, front=front))
                 written.append(target)
         except OSError as exc:
             raise ToolkitError(f"cannot write {target}: {exc.strerror or exc}", "choose another file with -o") from exc

@@ -38,7 +38,8 @@ from toolkit.formats.writers import (TMX_SCORE_PROPS, output_paths, set_members,
 
 log = logging.getLogger(__name__)
 
-FORMATS = ("tmx", "jsonl", "tsv", "html", "md")
+FORMATS = ("tmx", "jsonl", "tsv", "html", "md", "epub", "docx")
+EDITION_FORMATS = ("html", "md", "epub", "docx")  # the bilingual editions (toolkit.export.book)
 TRAINING_FORMATS = ("jsonl", "tsv")  # the formats the training filters apply to
 SPLITS = ("train", "dev", "test")
 DEV_FRACTION = 0.1
@@ -624,7 +625,7 @@ def load_tmx_result(path: str | Path) -> AlignedResult:
 
 
 def default_output(result: AlignedResult, fmt: str) -> Path:
-    """``OUT_DIR/export/NAME.{train.jsonl,tsv,tmx,html,md}``: a subfolder, so the result folder keeps one JSONL."""
+    """``OUT_DIR/export/NAME.{train.jsonl,tsv,tmx,html,md,epub,docx}``: a subfolder, so the result folder keeps one JSONL."""
     if fmt not in FORMATS:
         raise ToolkitError(f"unknown export format {fmt!r}", f"choose one of {', '.join(FORMATS)}")
     suffix = ".train.jsonl" if fmt == "jsonl" else f".{fmt}"
