@@ -35,8 +35,9 @@ from dataclasses import dataclass
 
 TIMED_FORMS = ("webvtt", "srt", "timestamped")
 # A file is taken as rolling captions when at least this share of its cues (after the
-# first) begins with the previous cue's last line.
-ROLLING_SHARE = 0.3
+# first) begins with the previous cue's last line, or with it grown by more words (YouTube's
+# own: nearly all of them; ordinary captions repeat a line now and then).
+ROLLING_SHARE = 0.6
 # A timestamped transcript: its first text line and at least this share of its text lines
 # start with a time, and at least MIN_STAMPED_LINES do.
 MIN_STAMPED_SHARE = 0.3
@@ -52,6 +53,7 @@ _LINE_STAMP_RE = re.compile(
 )
 # Inline markup: a timestamp tag, a voice tag, any other tag, an ASS/SSA override code.
 _INLINE_RE = re.compile(rf"<(?P<time>{_TIME})>|<v(?:\.[^\s>]*)?\s+(?P<voice>[^>]*)>|<[^>]*>|\{{\\[^}}]*\}}")
+_VTT_BLOCK_RE = re.compile(r"(?:NOTE|STYLE|REGION)(?:[ \t]|$)")
 _SPEAKER_CHANGE_RE = re.compile(r"^\s*(?:>>+|&gt;&gt;)\s*")
 _DIALOGUE_DASH_RE = re.compile(r"^\s*[-–—]\s+")
 # A speaker label as captions write it: NAME:, Sam Altman:, 主持人：.
@@ -151,7 +153,15 @@ def _subtitle_cues(text: str) -> list[_Cue]:
     cues: list[_Cue] = []
     current: list[str] | None = None
     start = 0.0
+    skipping = False  # inside a NOTE, STYLE or REGION block
+    previous = ""
     for raw in text.lstrip("\ufeff").split("\n"):
+        if current is None and not previous.strip() and _VTT_BLOCK_RE.match(raw):
+            skipping = True
+        previous = raw
+        if skipping:
+            skipping = bool(raw.strip())
+            continue
         timing = _TIMING_LINE_RE.match(raw)
         if timing:
             if current is not None:
@@ -215,8 +225,11 @@ def _line_text(runs: list[tuple[float, str]]) -> str:
 
 
 def _is_rolling(cues: list[_Cue]) -> bool:
-    repeats = sum(1 for before, cue in zip(cues, cues[1:])
-                  if _line_text(cue.lines[0]) == _line_text(before.lines[-1]))
+    def repeats_line(before: _Cue, cue: _Cue) -> bool:
+        first, last = _line_text(cue.lines[0]), _line_text(before.lines[-1])
+        return first == last or first.startswith(last + " ")
+
+    repeats = sum(1 for before, cue in zip(cues, cues[1:]) if repeats_line(before, cue))
     return len(cues) > 2 and repeats >= ROLLING_SHARE * (len(cues) - 1)
 
 
@@ -275,16 +288,16 @@ def _joined(cues: list[_Cue], form: str, lang: str) -> TimedText:
     current: list[tuple[float, str]] = []
     voice = None
 
-    def new_turn(label: str | None = None) -> None:
+    def new_turn(label: str | None = None, time: float = -1.0) -> None:
         nonlocal current
         if current:
             paragraphs.append(current)
-        current = [(-1.0, f"{label}: ")] if label else []
+        current = [(time, f"{label}: ")] if label else []
 
     for cue in cues:
         if cue.voice and cue.voice != voice:
             voice = cue.voice
-            new_turn(voice)
+            new_turn(voice, cue.start)
         whole = " ".join(_line_text(line) for line in cue.lines)
         if _is_bracketed(whole):
             new_turn()
@@ -299,7 +312,7 @@ def _joined(cues: list[_Cue], form: str, lang: str) -> TimedText:
                 line = _drop_chars(line, len(marker.group().rstrip()))
             elif label and _is_speaker_label(label["name"], label_counts):
                 new_turn()
-            if current and current[-1][0] >= 0:
+            if current and not current[-1][1].endswith(" "):  # after a label or a joiner: none
                 current.append((-1.0, _joiner(current, lang)))
             current += _stripped(line)
     new_turn()

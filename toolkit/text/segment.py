@@ -76,6 +76,7 @@ _LATIN_NAME = (
 )  # a diarized transcript's "Speaker 2:" too (a number only as the last word)
 _CJK_NAME = rf"[{_HAN}·・]{{1,6}}"
 _LABEL_RE = re.compile(rf"\s*(?P<name>{_LATIN_NAME}|{_CJK_NAME})\s*[:：]\s*")
+_NUMBERED_LABEL_RE = re.compile(r"(.+) \d{1,2}")
 _PERSON_WORD_RE = re.compile(r"(?:[A-Z][a-z'’\-]+\.?|[A-Z]\.?|" + _NAME_PARTICLES + r")")
 # Words that look like a label but introduce content rather than a speaker.
 _NOT_SPEAKERS = frozenset(
@@ -157,18 +158,20 @@ def segment_document(text: str, lang: str, name: str = "", presegmented: bool = 
 
     ``starts`` are the times of a timed input (``(offset into text, seconds)``, offsets
     ascending, as :class:`toolkit.formats.reader.SourceText` gives them): each segment's
-    ``start`` is the time of the text where its first word is. Without them ``start`` is None.
+    ``start`` is the time of the text where its first word is, and no segment is taken
+    as a heading (speech has none). Without them ``start`` is None.
     """
     if lang not in LANGS:
         raise ValueError(f"unknown language {lang!r}; expected one of {LANGS}")
     lines = [line.strip() for line in re.split(r"\r\n?|\n", text)]
     speakers = _SpeakerLabels(lines)
+    headings = not starts  # speech has none: a short cue is a fragment, not a title
     if presegmented:
         pieces = _presegmented_pieces(lines, speakers)
     elif lang == "zh":
-        pieces = _chinese_pieces(lines, speakers)
+        pieces = _chinese_pieces(lines, speakers, headings)
     else:
-        pieces = _english_pieces(lines, speakers)
+        pieces = _english_pieces(lines, speakers, headings)
     segments = tuple(
         Segment(
             index=i,
@@ -248,6 +251,9 @@ class _SpeakerLabels:
             n for n in counts
             if interview and _looks_like_person(n) and n.lower() not in _NOT_SPEAKERS and not _is_narration(n)
         }
+        # "Speaker 2:" once, where "Speaker 1:" is a speaker: a diarized transcript's numbered labels
+        numbered = {m[1] for n in accepted if (m := _NUMBERED_LABEL_RE.fullmatch(n))}
+        self._accepted |= {n for n in counts if (m := _NUMBERED_LABEL_RE.fullmatch(n)) and m[1] in numbered}
 
     @staticmethod
     def _is_clear_speaker(name: str, count: int) -> bool:
@@ -294,7 +300,7 @@ def _presegmented_pieces(lines: list[str], speakers: _SpeakerLabels) -> list[_Pi
     return pieces
 
 
-def _chinese_pieces(lines: list[str], speakers: _SpeakerLabels) -> list[_Piece]:
+def _chinese_pieces(lines: list[str], speakers: _SpeakerLabels, headings: bool = True) -> list[_Piece]:
     pieces: list[_Piece] = []
     paragraph = -1
     pending_speaker = None
@@ -313,13 +319,13 @@ def _chinese_pieces(lines: list[str], speakers: _SpeakerLabels) -> list[_Piece]:
             pieces.append(_Piece(line, "note", speaker, paragraph))
             continue
         sentences = _split_chinese(line)
-        kind = "heading" if not label and _is_heading(sentences, "zh") else "sentence"
+        kind = "heading" if headings and not label and _is_heading(sentences, "zh") else "sentence"
         for n, sentence in enumerate(sentences):
             pieces.append(_Piece(sentence, kind, speaker if n == 0 else None, paragraph))
     return pieces
 
 
-def _english_pieces(lines: list[str], speakers: _SpeakerLabels) -> list[_Piece]:
+def _english_pieces(lines: list[str], speakers: _SpeakerLabels, headings: bool = True) -> list[_Piece]:
     pieces: list[_Piece] = []
     paragraph = 0
     pending_speaker = None
@@ -342,7 +348,7 @@ def _english_pieces(lines: list[str], speakers: _SpeakerLabels) -> list[_Piece]:
             speaker = label[0] if label else pending_speaker
             pending_speaker = None
             sentences = _split_english(unit_text)
-            heading = not joined and not label and _is_heading(sentences, "en")
+            heading = headings and not joined and not label and _is_heading(sentences, "en")
             kind = "heading" if heading else "sentence"
             for n, sentence in enumerate(sentences):
                 pieces.append(_Piece(sentence, kind, speaker if n == 0 else None, paragraph))
