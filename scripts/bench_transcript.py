@@ -12,7 +12,9 @@ per word). The same cues are written as
 ``youtube``   YouTube's rolling automatic captions: each cue repeats the line before and
               carries a ``<00:00:01.234><c> word</c>`` timestamp per word, with a 10 ms cue
               between that shows the finished line again;
-``stamped``   a timestamped transcript, ``[00:01:02] text`` per cue.
+``stamped``   a timestamped transcript, ``[00:01:02] text`` per cue;
+``youtube-bare`` the ``youtube`` captions lowercased and without punctuation, as YouTube's
+              automatic captions come (no sentence ends at all: the reader cuts them at cues).
 
 Each is read and segmented by the toolkit (``load_document``, not presegmented) and aligned
 with the gold Chinese (presegmented) by ``align_documents`` with default options; the gold
@@ -40,7 +42,8 @@ KARPATHY = SHARED / "gold" / "karpathy"
 SEED = 20261201
 CUE_WORDS = (4, 10)
 WORD_SECONDS = 0.35
-ROUTES = ("text", "srt", "vtt", "youtube", "stamped")
+ROUTES = ("text", "srt", "vtt", "youtube", "stamped", "youtube-bare")
+BARE_PUNCTUATION = str.maketrans("", "", ".,?!;:\"“”")
 
 
 def caption_cues(sentences: list[str], seed: int = SEED) -> list[tuple[float, list[str]]]:
@@ -101,12 +104,21 @@ def as_youtube(cues) -> str:
     return "\n".join(out)
 
 
+def bare(cues):
+    """The cues lowercased and without punctuation (a word that is only punctuation kept as is)."""
+    return [(start, [w.lower().translate(BARE_PUNCTUATION) or w for w in words]) for start, words in cues]
+
+
+def as_youtube_bare(cues) -> str:
+    return as_youtube(bare(cues))
+
+
 def as_stamped(cues) -> str:
     return "".join(f"[{stamp(start)[:8]}] {' '.join(words)}\n" for start, words in cues)
 
 
 WRITERS = {"text": (as_text, ".txt"), "srt": (as_srt, ".srt"), "vtt": (as_vtt, ".vtt"),
-           "youtube": (as_youtube, ".vtt"), "stamped": (as_stamped, ".txt")}
+           "youtube": (as_youtube, ".vtt"), "stamped": (as_stamped, ".txt"), "youtube-bare": (as_youtube_bare, ".vtt")}
 
 
 def expected_starts(cues, route: str) -> list[float]:
@@ -114,7 +126,7 @@ def expected_starts(cues, route: str) -> list[float]:
     times = []
     for start, words in cues:
         for j in range(len(words)):
-            if route == "youtube":
+            if route in ("youtube", "youtube-bare"):
                 times.append(round(start + j * WORD_SECONDS, 3))
             elif route == "stamped":
                 times.append(float(int(start)))  # [hh:mm:ss]: whole seconds
@@ -185,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
         write_align(args.out / f"{route}.align", beads)
         scores = score_alignments([gold], [beads])
         wrong_starts = "-"
-        if kind in ("srt", "vtt", "youtube", "stamped"):
+        if kind != "text" and kind is not None:
             times = expected_starts(cues, kind)
             word, wrong = 0, 0
             for segment in en.segments:

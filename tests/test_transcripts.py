@@ -225,6 +225,26 @@ def test_chinese_subtitles_join_after_punctuation_without_a_space():
                                      (2.0, "然后 再说别的", None, "sentence")]
 
 
+def test_presegmented_captions_give_one_segment_per_cue(tmp_path):
+    path = tmp_path / "captions.srt"
+    path.write_text(SRT, encoding="utf-8")
+    document = load_document(path, "en", presegmented=True)
+    assert document.texts() == ["Where are you going tonight?", "I am going home. It is late", "and I am tired & cold."]
+    assert [s.start for s in document.segments] == [1.0, 3.6, 6.2]
+
+
+def test_unpunctuated_captions_are_cut_at_cues_not_joined_into_one_sentence():
+    words = ("so today we are going to talk about how these models are trained and why the data "
+             "matters more than anything else you know because if the data is bad then").split()
+    lines = [words[i:i + 6] for i in range(0, len(words), 6)] * 3  # 90 words, not one sentence end
+    found = sentences(_rolling(lines))
+    assert [s[1] for s in found] == [" ".join(line) for line in lines]  # each cue a segment
+    assert [s[0] for s in found] == [i * 3.0 for i in range(len(lines))]  # 6 words of 0.5 s each
+    # punctuated captions of the same length stay joined into sentences
+    punctuated = sentences(_rolling([["This", "is", "one."], ["And", "another", "one."]] * 12))
+    assert [s[1] for s in punctuated][:2] == ["This is one.", "And another one."]
+
+
 # --- files ----------------------------------------------------------------
 
 

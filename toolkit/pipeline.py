@@ -73,7 +73,7 @@ class Progress:
 def load_document(path: str | Path, lang: str, presegmented: bool = False,
                   comment_prefix: str | None = None, name: str = "") -> Document:
     """Read and segment one input file (a timed one's segments get their ``start``)."""
-    source = read_source(path, lang, comment_prefix=comment_prefix)
+    source = read_source(path, lang, comment_prefix=comment_prefix, cue_per_line=presegmented)
     return segment_document(source.text, lang, name=name or Path(path).stem, presegmented=presegmented,
                             starts=source.starts)
 
@@ -145,8 +145,8 @@ def protected_result(out_dir: str | Path, name: str) -> tuple[str | None, list[s
 def load_pair(zh_path: str | Path, en_path: str | Path, presegmented: bool = False,
               comment_prefix: str | None = None, name: str = "", check: bool = True) -> tuple[Document, Document]:
     """Read the two input files, refuse sides far out of proportion (``check``), then segment both."""
-    zh_source = read_source(zh_path, "zh")
-    en_source = read_source(en_path, "en", comment_prefix=comment_prefix)
+    zh_source = read_source(zh_path, "zh", cue_per_line=presegmented)
+    en_source = read_source(en_path, "en", comment_prefix=comment_prefix, cue_per_line=presegmented)
     if check:
         check_proportion(zh_source.text, en_source.text)
     return (segment_document(zh_source.text, "zh", name=name or Path(zh_path).stem, presegmented=presegmented,

@@ -94,7 +94,8 @@ def read_text(path: str | os.PathLike, lang: str, comment_prefix: str | None = N
     return read_source(path, lang, comment_prefix).text
 
 
-def read_source(path: str | os.PathLike, lang: str, comment_prefix: str | None = None) -> SourceText:
+def read_source(path: str | os.PathLike, lang: str, comment_prefix: str | None = None,
+                cue_per_line: bool = False) -> SourceText:
     """Read an input file in ``lang`` ("zh" or "en") and return its text, form and times.
 
     Newlines are normalized to ``\\n``. When ``comment_prefix`` is given, the
@@ -102,7 +103,8 @@ def read_source(path: str | os.PathLike, lang: str, comment_prefix: str | None =
     lines among them go too. A ``.docx``/``.epub`` (by content) or an HTML page (by
     content or suffix) gives its text, paragraphs kept; a WebVTT/SubRip file or a
     timestamped transcript (by content) gives its cue text, joined for the segmenter, and
-    the cues' start times.
+    the cues' start times (with ``cue_per_line``, one cue per line: the segmentation the
+    captions give, for presegmented input).
 
     Raises InputError for a missing file, a directory, binary or undecodable
     content (other binary formats named, with what to do), an empty or whitespace-only
@@ -127,7 +129,7 @@ def read_source(path: str | os.PathLike, lang: str, comment_prefix: str | None =
     if comment_prefix and form == "text":
         text = _drop_header(text, comment_prefix)
     starts: tuple[tuple[int, float], ...] = ()
-    timed = read_timed(text, lang) if form == "text" else None
+    timed = read_timed(text, lang, cue_per_line) if form == "text" else None
     if timed is not None:
         if not timed.text.strip():
             raise InputError(f"{path} is a subtitle file ({timed.form}) with no text in its cues",

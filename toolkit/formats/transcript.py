@@ -31,7 +31,7 @@ from __future__ import annotations
 import html
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 TIMED_FORMS = ("webvtt", "srt", "timestamped")
 # A file is taken as rolling captions when at least this share of its cues (after the
@@ -43,6 +43,13 @@ ROLLING_SHARE = 0.6
 MIN_STAMPED_SHARE = 0.3
 MIN_STAMPED_LINES = 2
 
+# English captions with fewer sentence ends than one per this many words are unpunctuated
+# (YouTube's automatic captions have none): their cues are grouped into segments of at least
+# UNPUNCTUATED_WORDS words instead of being joined into one endless sentence.
+MAX_WORDS_PER_SENTENCE = 60
+UNPUNCTUATED_WORDS = 1
+
+_SENTENCE_END_RE = re.compile(r"[.!?…](?=[\s\"'”’)\]]|$)")
 _TIME = r"(?:\d{1,2}:)?\d{1,2}:\d{2}(?:[.,]\d{1,3})?"
 _TIMING_LINE_RE = re.compile(rf"^\s*({_TIME})\s*-->\s*({_TIME})(?:\s.*)?$")
 _TIME_PARTS_RE = re.compile(r"(?:(\d{1,2}):)?(\d{1,2}):(\d{2})(?:[.,](\d{1,3}))?")
@@ -116,11 +123,12 @@ def detect_form(text: str) -> str | None:
     return None
 
 
-def read_timed(text: str, lang: str) -> TimedText | None:
+def read_timed(text: str, lang: str, cue_per_line: bool = False) -> TimedText | None:
     """The text and times of a subtitle file or timestamped transcript; None for plain text.
 
     ``lang`` ("zh" or "en") decides how cues are joined. A timed file none of whose cues
-    holds text gives a TimedText with empty ``text``.
+    holds text gives a TimedText with empty ``text``. With ``cue_per_line`` each cue is a
+    line of its own (the segmentation the captions give, for presegmented input).
     """
     form = detect_form(text)
     if form is None:
@@ -128,7 +136,7 @@ def read_timed(text: str, lang: str) -> TimedText | None:
     cues = _stamped_cues(text) if form == "timestamped" else _subtitle_cues(text)
     if _is_rolling(cues):
         cues = _without_repeats(cues)
-    return _joined(cues, form, lang)
+    return _joined(cues, form, lang, cue_per_line)
 
 
 def _stamp_of(line: str) -> re.Match | None:
@@ -280,42 +288,77 @@ def _drop_chars(runs: list[tuple[float, str]], count: int) -> list[tuple[float, 
 # --- the text -------------------------------------------------------------
 
 
-def _joined(cues: list[_Cue], form: str, lang: str) -> TimedText:
-    """Turns as paragraphs (blank lines between), cue lines joined inside a turn."""
+@dataclass
+class _Turn:
+    """One speaker's run of cues: an optional label piece, and per cue the lines it adds."""
+
+    label: tuple[float, str] | None = None
+    cues: list[list[list[tuple[float, str]]]] = field(default_factory=list)
+    note: bool = False  # a wholly bracketed cue ([Music]), kept apart
+
+    def words(self) -> int:
+        return sum(len(_line_text(line).split()) for cue in self.cues for line in cue)
+
+
+def _joined(cues: list[_Cue], form: str, lang: str, cue_per_line: bool = False) -> TimedText:
+    """Turns as paragraphs (blank lines between), cue lines joined inside a turn.
+
+    With ``cue_per_line`` every cue is a line of its own (for presegmented input). A turn
+    of unpunctuated captions (YouTube's automatic ones) is cut at cue boundaries into
+    paragraphs of at least UNPUNCTUATED_WORDS words instead, since no sentence end would
+    ever split it.
+    """
     label_counts = Counter(m["name"] for cue in cues for line in cue.lines
                            if (m := _LABEL_RE.match(_line_text(line))))
-    paragraphs: list[list[tuple[float, str]]] = []
-    current: list[tuple[float, str]] = []
+    turns: list[_Turn] = [_Turn()]
     voice = None
-
-    def new_turn(label: str | None = None, time: float = -1.0) -> None:
-        nonlocal current
-        if current:
-            paragraphs.append(current)
-        current = [(time, f"{label}: ")] if label else []
-
     for cue in cues:
         if cue.voice and cue.voice != voice:
             voice = cue.voice
-            new_turn(voice, cue.start)
+            turns.append(_Turn(label=(cue.start, f"{voice}: ")))
         whole = " ".join(_line_text(line) for line in cue.lines)
         if _is_bracketed(whole):
-            new_turn()
-            paragraphs.append([(cue.start, whole)])
+            turns += [_Turn(cues=[[[(cue.start, whole)]]], note=True), _Turn()]
             continue
+        added: list[list[tuple[float, str]]] = []
         for line in cue.lines:
             text = _line_text(line)
             marker = _SPEAKER_CHANGE_RE.match(text) or _DIALOGUE_DASH_RE.match(text)
             label = _LABEL_RE.match(text)
-            if marker:
-                new_turn()
-                line = _drop_chars(line, len(marker.group().rstrip()))
-            elif label and _is_speaker_label(label["name"], label_counts):
-                new_turn()
-            if current and not current[-1][1].endswith(" "):  # after a label or a joiner: none
-                current.append((-1.0, _joiner(current, lang)))
-            current += _stripped(line)
-    new_turn()
+            if marker or (label and _is_speaker_label(label["name"], label_counts)):
+                if added:
+                    turns[-1].cues.append(added)
+                    added = []
+                turns.append(_Turn())
+                if marker:
+                    line = _drop_chars(line, len(marker.group().rstrip()))
+            line = _stripped(line)
+            if line:
+                added.append(line)
+        if added:
+            turns[-1].cues.append(added)
+    paragraphs: list[list[tuple[float, str]]] = []
+    for turn in turns:
+        if not turn.cues:
+            continue
+        if cue_per_line:
+            groups = [[cue] for cue in turn.cues]
+            separator = "\n"
+        elif not turn.note and _unpunctuated(turn, lang):
+            groups, separator = _groups_of_words(turn.cues, UNPUNCTUATED_WORDS), "\n\n"
+        else:
+            groups, separator = [turn.cues], None
+        for k, group in enumerate(groups):
+            pieces = [turn.label] if turn.label and k == 0 else []
+            for cue in group:
+                for line in cue:
+                    if pieces and not pieces[-1][1].endswith(" "):  # after a label: no joiner
+                        pieces.append((-1.0, _joiner(pieces, lang)))
+                    pieces += line
+            if separator == "\n" and k:
+                paragraphs[-1] += [(-1.0, "\n"), *pieces]
+            else:
+                paragraphs.append(pieces)
     text_parts: list[str] = []
     starts: list[tuple[int, float]] = []
     offset = 0
@@ -330,6 +373,30 @@ def _joined(cues: list[_Cue], form: str, lang: str) -> TimedText:
             text_parts.append(piece)
             offset += len(piece)
     return TimedText("".join(text_parts), tuple(starts), form, len(cues))
+
+
+def _unpunctuated(turn: _Turn, lang: str) -> bool:
+    """A long turn with (almost) no sentence ends: fewer than one per MAX_WORDS_PER_SENTENCE words."""
+    if lang != "en":
+        return False
+    words = turn.words()
+    text = " ".join(_line_text(line) for cue in turn.cues for line in cue)
+    ends = len(_SENTENCE_END_RE.findall(text))
+    return words >= MAX_WORDS_PER_SENTENCE and ends * MAX_WORDS_PER_SENTENCE < words
+
+
+def _groups_of_words(cues: list, least: int) -> list[list]:
+    """Consecutive cues grouped until each group has at least ``least`` words (the last may have fewer)."""
+    groups, current, words = [], [], 0
+    for cue in cues:
+        current.append(cue)
+        words += sum(len(_line_text(line).split()) for line in cue)
+        if words >= least:
+            groups.append(current)
+            current, words = [], 0
+    if current:
+        groups.append(current)
+    return groups
 
 
 def _stripped(runs: list[tuple[float, str]]) -> list[tuple[float, str]]:
