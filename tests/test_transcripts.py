@@ -239,7 +239,8 @@ def test_unpunctuated_captions_are_cut_at_cues_not_joined_into_one_sentence():
     lines = [words[i:i + 6] for i in range(0, len(words), 6)] * 3  # 90 words, not one sentence end
     found = sentences(_rolling(lines))
     assert [s[1] for s in found] == [" ".join(line) for line in lines]  # each cue a segment
-    assert [s[0] for s in found] == [i * 3.0 for i in range(len(lines))]  # 6 words of 0.5 s each
+    cue_starts = [0.5 * sum(len(line) for line in lines[:i]) for i in range(len(lines))]  # 0.5 s a word
+    assert [s[0] for s in found] == cue_starts
     # punctuated captions of the same length stay joined into sentences
     punctuated = sentences(_rolling([["This", "is", "one."], ["And", "another", "one."]] * 12))
     assert [s[1] for s in punctuated][:2] == ["This is one.", "And another one."]
@@ -519,7 +520,7 @@ def test_gold_sentences_cut_into_captions_segment_as_the_text_does(tmp_path):
     gold_en = (KARPATHY / "en.txt").read_text(encoding="utf-8").splitlines()
     cues = bench.caption_cues(gold_en)
     texts = {}
-    for route in bench.ROUTES:
+    for route in (r for r in bench.ROUTES if r != "youtube-bare"):  # that one has no sentence ends
         write, suffix = bench.WRITERS[route]
         path = tmp_path / f"{route}{suffix}"
         path.write_text(write(cues), encoding="utf-8")

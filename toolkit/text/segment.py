@@ -189,6 +189,9 @@ def segment_document(text: str, lang: str, name: str = "", presegmented: bool = 
     return Document(name=name, lang=lang, segments=segments, script=script)
 
 
+_START_SEARCH_SLACK = 200  # characters searched beyond a piece's length for where it starts
+
+
 def _piece_starts(pieces: list[_Piece], text: str, starts: Sequence[tuple[int, float]]) -> list[float | None]:
     """The time of each piece: that of the text where it begins, found by a forward search.
 
@@ -213,9 +216,11 @@ def _piece_starts(pieces: list[_Piece], text: str, starts: Sequence[tuple[int, f
     times, cursor = [], 0
     for piece in pieces:
         probe = " ".join(piece.text.split())
-        found = folded.find(probe, cursor)
+        # A piece starts right after the one before: a bounded window keeps misses linear.
+        window = cursor + 2 * len(probe) + _START_SEARCH_SLACK
+        found = folded.find(probe, cursor, window)
         if found < 0:
-            found = folded.find(probe.split(" ", 1)[0], cursor)
+            found = folded.find(probe.split(" ", 1)[0], cursor, window)
         if found < 0:
             times.append(times[-1] if times else None)
             continue
