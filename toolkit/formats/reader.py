@@ -28,8 +28,6 @@ from functools import lru_cache
 from pathlib import Path
 
 from toolkit.core.errors import InputError
-from toolkit.formats.documents import document_text, html_text, identify_binary, looks_like_html
-from toolkit.formats.transcript import read_timed
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +109,10 @@ def read_source(path: str | os.PathLike, lang: str, comment_prefix: str | None =
     file, subtitles with no text, and text that is plainly in the other language (an
     English file given as Chinese, or vice versa).
     """
+    # Lazy: the command line imports this module, and only reading a file needs them.
+    from toolkit.formats.documents import document_text, html_text, identify_binary, looks_like_html
+    from toolkit.formats.transcript import read_timed
+
     if lang not in LANGS:
         raise ValueError(f"unknown language {lang!r}; expected one of {LANGS}")
     path = Path(path)
