@@ -27,7 +27,6 @@ from urllib.parse import unquote
 
 from toolkit.core.errors import InputError
 
-DOCUMENT_FORMATS = ("docx", "epub", "html")
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
 # Largest uncompressed member read from a .docx/.epub (a zip bomb is refused, not inflated).
 MAX_MEMBER_BYTES = 200 * 2**20

@@ -33,7 +33,6 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-TIMED_FORMS = ("webvtt", "srt", "timestamped")
 # A file is taken as rolling captions when at least this share of its cues (after the
 # first) begins with the previous cue's last line, or with it grown by more words (YouTube's
 # own: nearly all of them; ordinary captions repeat a line now and then).
@@ -75,20 +74,13 @@ class TimedText:
 
     ``starts`` is ``(offset into text, seconds)`` for every cue start and inline
     timestamp, offsets ascending: the text from an offset on was spoken from that time.
-    ``form`` is one of :data:`TIMED_FORMS`; ``cues`` how many cues carried text.
+    ``form`` is ``webvtt``, ``srt`` or ``timestamped``; ``cues`` how many cues carried text.
     """
 
     text: str
     starts: tuple[tuple[int, float], ...]
     form: str
     cues: int
-
-    def start_at(self, offset: int) -> float | None:
-        """The time of the text at ``offset`` (the last start at or before it)."""
-        from bisect import bisect_right
-
-        i = bisect_right(self.starts, (offset, float("inf"))) - 1
-        return self.starts[i][1] if i >= 0 else None
 
 
 @dataclass
