@@ -39,38 +39,31 @@ _HTML_START_RE = re.compile(r"\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doct
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef"
 _CJK_BREAK_RE = re.compile(rf"(?<=[{_HAN}])[ \t]*\n\s*(?=[{_HAN}])")
 
-# Magic numbers of formats that are not text: (prefix, offset, what it is, what to do).
-_CONVERT = "convert it to text first"
-_BINARY_FORMATS = (
-    (b"%PDF-", 0, "a PDF document", f"{_CONVERT} (e.g. pdftotext -layout FILE.pdf FILE.txt), or give the .docx or .txt it was made from"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", 0, "an old Microsoft Office file (.doc, .xls or .ppt)",
-     "save it as .docx or as plain text (UTF-8) first"),
-    (b"{\\rtf", 0, "an RTF document", "save it as .docx or as plain text (UTF-8) first"),
-    (b"\x89PNG", 0, "a PNG image", "an image holds no text to read: run OCR on it (e.g. tesseract) and give the text"),
-    (b"\xff\xd8\xff", 0, "a JPEG image", "an image holds no text to read: run OCR on it (e.g. tesseract) and give the text"),
-    (b"GIF87a", 0, "a GIF image", "an image holds no text to read: run OCR on it (e.g. tesseract) and give the text"),
-    (b"GIF89a", 0, "a GIF image", "an image holds no text to read: run OCR on it (e.g. tesseract) and give the text"),
-    (b"II*\x00", 0, "a TIFF image", "an image holds no text to read: run OCR on it (e.g. tesseract) and give the text"),
-    (b"MM\x00*", 0, "a TIFF image", "an image holds no text to read: run OCR on it (e.g. tesseract) and give the text"),
-    (b"WEBP", 8, "a WebP image", "an image holds no text to read: run OCR on it (e.g. tesseract) and give the text"),
-    (b"WAVE", 8, "a WAV recording", "transcribe it first, or give its subtitles (.srt / .vtt)"),
-    *((b"ID3" + bytes([v]), 0, "an MP3 recording", "transcribe it first, or give its subtitles (.srt / .vtt)")
-      for v in (2, 3, 4)),
-    (b"fLaC", 0, "a FLAC recording", "transcribe it first, or give its subtitles (.srt / .vtt)"),
-    (b"OggS", 0, "an Ogg recording", "transcribe it first, or give its subtitles (.srt / .vtt)"),
-    (b"ftyp", 4, "an MP4/M4A video or recording", "transcribe it first, or give its subtitles (.srt / .vtt)"),
-    (b"\x1a\x45\xdf\xa3", 0, "a Matroska/WebM video", "transcribe it first, or give its subtitles (.srt / .vtt)"),
-    (b"\x1f\x8b", 0, "a gzip archive", "extract the text file from it first"),
-    (b"\xfd7zXZ\x00", 0, "an xz archive", "extract the text file from it first"),
-    (b"7z\xbc\xaf\x27\x1c", 0, "a 7-Zip archive", "extract the text file from it first"),
-    (b"Rar!\x1a\x07", 0, "a RAR archive", "extract the text file from it first"),
-    (b"\x7fELF", 0, "a program (ELF executable)", "give the text file to align"),
-)
+# Formats that are not text, by their magic number: what to do -> (prefix, offset, what it is).
+_SAVE_AS = "save it as .docx or as plain text (UTF-8) first"
+_OCR = "an image holds no text to read: run OCR on it (e.g. tesseract) and give the text"
+_TRANSCRIBE = "transcribe it first, or give its subtitles (.srt / .vtt)"
+_EXTRACT = "extract the text file from it first"
+_BINARY_FORMATS = {
+    "convert it to text first (e.g. pdftotext -layout FILE.pdf FILE.txt), or give the .docx or .txt it was made from":
+        ((b"%PDF-", 0, "a PDF document"),),
+    _SAVE_AS: ((b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", 0, "an old Microsoft Office file (.doc, .xls or .ppt)"),
+               (b"{\\rtf", 0, "an RTF document")),
+    _OCR: ((b"\x89PNG", 0, "a PNG image"), (b"\xff\xd8\xff", 0, "a JPEG image"), (b"GIF87a", 0, "a GIF image"),
+           (b"GIF89a", 0, "a GIF image"), (b"II*\x00", 0, "a TIFF image"), (b"MM\x00*", 0, "a TIFF image"),
+           (b"WEBP", 8, "a WebP image")),
+    _TRANSCRIBE: ((b"WAVE", 8, "a WAV recording"), *((b"ID3" + bytes([v]), 0, "an MP3 recording") for v in (2, 3, 4)),
+                  (b"fLaC", 0, "a FLAC recording"), (b"OggS", 0, "an Ogg recording"),
+                  (b"ftyp", 4, "an MP4/M4A video or recording"), (b"\x1a\x45\xdf\xa3", 0, "a Matroska/WebM video")),
+    _EXTRACT: ((b"\x1f\x8b", 0, "a gzip archive"), (b"\xfd7zXZ\x00", 0, "an xz archive"),
+               (b"7z\xbc\xaf\x27\x1c", 0, "a 7-Zip archive"), (b"Rar!\x1a\x07", 0, "a RAR archive")),
+    "give the text file to align": ((b"\x7fELF", 0, "a program (ELF executable)"),),
+}
 # Zip-based formats by a member they always have: (member prefix, what it is, what to do).
 _ZIP_FORMATS = (
     ("xl/", "an Excel workbook (.xlsx)", "export the column with the text as a plain-text file (UTF-8)"),
-    ("ppt/", "a PowerPoint presentation (.pptx)", "save it as .docx or as plain text (UTF-8) first"),
-    ("content.xml", "an OpenDocument file (.odt/.ods/.odp)", "save it as .docx or as plain text (UTF-8) first"),
+    ("ppt/", "a PowerPoint presentation (.pptx)", _SAVE_AS),
+    ("content.xml", "an OpenDocument file (.odt/.ods/.odp)", _SAVE_AS),
 )
 
 
@@ -81,9 +74,10 @@ def identify_binary(data: bytes, name: str) -> str | None:
     recognised by its magic number (PDF, images, audio/video, archives, old Office files,
     .xlsx/.pptx/.odt, a plain ZIP archive).
     """
-    for magic, offset, what, hint in _BINARY_FORMATS:
-        if data[offset:offset + len(magic)] == magic:
-            raise InputError(f"{name} is {what}, not a text file", hint)
+    for hint, formats in _BINARY_FORMATS.items():
+        for magic, offset, what in formats:
+            if data[offset:offset + len(magic)] == magic:
+                raise InputError(f"{name} is {what}, not a text file", hint)
     if not data.startswith(b"PK\x03\x04"):
         return None
     try:
@@ -100,7 +94,7 @@ def identify_binary(data: bytes, name: str) -> str | None:
     for member, what, hint in _ZIP_FORMATS:
         if any(n.startswith(member) for n in names):
             raise InputError(f"{name} is {what}, not a text file", hint)
-    raise InputError(f"{name} is a ZIP archive, not a text file", "extract the text file from it first")
+    raise InputError(f"{name} is a ZIP archive, not a text file", _EXTRACT)
 
 
 def looks_like_html(text: str, suffix: str = "") -> bool:
