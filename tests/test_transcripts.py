@@ -180,6 +180,18 @@ def test_timestamped_line_continues_on_the_next_line():
         (1.0, "First part of it continues here.", None, "sentence"), (9.0, "Second.", None, "sentence")]
 
 
+def test_speaker_and_time_header_lines_start_turns():
+    text = ("Speaker 1  0:00\nHello everyone, welcome to the show.\nIt is good to be here.\n\n"
+            "Jane Doe (01:02):\nThanks. I am glad\nto be here.\n\nSpeaker 1  1:10\nGreat.\n")
+    assert sentences(text) == [
+        (0.0, "Speaker 1: Hello everyone, welcome to the show.", "Speaker 1", "sentence"),
+        (0.0, "It is good to be here.", None, "sentence"),
+        (62.0, "Jane Doe: Thanks.", "Jane Doe", "sentence"),
+        (62.0, "I am glad to be here.", None, "sentence"),
+        (70.0, "Speaker 1: Great.", "Speaker 1", "sentence"),
+    ]
+
+
 @pytest.mark.parametrize("text", [
     "10:30 the meeting starts.\n11:15 coffee.\n12:00 lunch.\n",  # clock times in prose, not stamps
     "Chapter one.\n[00:01:02] a stamp in the middle\nis not a transcript.\nMore text.\nAnd more.\nEven more.\n",

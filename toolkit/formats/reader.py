@@ -294,7 +294,7 @@ def _refuse_binary_text(text: str, path: Path) -> None:
     if "\x00" in text or (len(controls) > MAX_STRAY_CONTROLS and len(controls) > MAX_CONTROL_SHARE * len(text)):
         raise InputError(
             f"{path} looks binary ({len(controls)} control characters in {len(text)})",
-            "give a plain-text file (export documents such as .docx or .pdf to .txt first)",
+            "give a text file (.txt, .srt, .vtt, .html, .docx or .epub); convert other formats to text first",
         )
     if controls:
         first = controls[0]

@@ -11,7 +11,9 @@ Three forms, recognised by content (the file's suffix is not needed):
 - **Timestamped transcripts**: lines that start with a time, ``[00:01:02] text``,
   ``[01:02] text``, ``(01:02) text``, ``00:01:02 text``, ``[00:01:02.000 --> 00:01:05.000] text``
   (Whisper); a line without one continues the line above. A bare time needs hours or a
-  fraction (``01:02`` alone could be a clock time in ordinary prose).
+  fraction (``01:02`` alone could be a clock time in ordinary prose). A speaker and a time
+  alone on a line with the text below (``Speaker 1  0:00``, ``Jane Doe (01:02):``, as Otter
+  and Rev export) starts that speaker's turn.
 
 YouTube's automatic captions roll: each cue repeats the line of the one before and adds one,
 and a 10 ms cue shows the finished lines again. When a file's cues mostly start with the
@@ -56,6 +58,10 @@ _TIME_PARTS_RE = re.compile(r"(?:(\d{1,2}):)?(\d{1,2}):(\d{2})(?:[.,](\d{1,3}))?
 _LINE_STAMP_RE = re.compile(
     rf"^\s*(?:\[\s*(?P<bracketed>{_TIME})(?:\s*-->\s*{_TIME})?\s*\]|\(\s*(?P<paren>{_TIME})\s*\)"
     rf"|(?P<bare>{_TIME})(?=\s|$))\s*(?:[-–—|:]\s+)?"
+)
+# A speaker and a time alone on a line, the text below (Otter, Rev): "Speaker 1  0:00", "Jane Doe (01:02):".
+_SPEAKER_STAMP_RE = re.compile(
+    rf"^\s*(?P<name>[^\W\d][^\[\]()\d:]{{0,40}}?(?: \d{{1,2}})?)\s+[\[(]?(?P<time>{_TIME})[\])]?\s*:?\s*$"
 )
 # Inline markup: a timestamp tag, a voice tag, any other tag, an ASS/SSA override code.
 _INLINE_RE = re.compile(rf"<(?P<time>{_TIME})>|<v(?:\.[^\s>]*)?\s+(?P<voice>[^>]*)>|<[^>]*>|\{{\\[^}}]*\}}")
@@ -109,7 +115,7 @@ def detect_form(text: str) -> str | None:
     head = [line for line in lines[:40] if line.strip()][:3]
     if any(_TIMING_LINE_RE.match(line) for line in head):
         return "srt"  # SubRip, or WebVTT cues without the header: read alike
-    stamped = [bool(_stamp_of(line)) for line in lines if line.strip()]
+    stamped = [bool(_stamp_of(line) or _SPEAKER_STAMP_RE.match(line)) for line in lines if line.strip()]
     if stamped and stamped[0] and sum(stamped) >= max(MIN_STAMPED_LINES, MIN_STAMPED_SHARE * len(stamped)):
         return "timestamped"
     return None
@@ -184,16 +190,24 @@ def _subtitle_cues(text: str) -> list[_Cue]:
 
 def _stamped_cues(text: str) -> list[_Cue]:
     cues: list[_Cue] = []
+    label = None  # a "Speaker 1  0:00" header's name, for the first line of its text
     for line in text.split("\n"):
         if not line.strip():
             continue
         match = _stamp_of(line)
+        header = None if match else _SPEAKER_STAMP_RE.match(line)
         if match:
             stamp = match["bracketed"] or match["paren"] or match["bare"]
             cues.append(_cue(seconds(stamp), [line[match.end():]]))
+            label = None
+        elif header:
+            cues.append(_Cue(seconds(header["time"]), []))
+            label = header["name"].strip()
         elif cues:
+            if label and not cues[-1].lines:
+                line = f"{label}: {line.strip()}"
             cues[-1].lines += _cue(cues[-1].start, [line]).lines
-        # text before the first stamp: a title or header, left out of a timed transcript
+        # no text comes before the first stamp (detect_form wants the first line stamped)
     return [cue for cue in cues if cue.lines]
 
 
