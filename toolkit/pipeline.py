@@ -344,14 +344,15 @@ def file_digest(path: str | Path) -> str:
 
 
 def translate_texts(texts: list[str], spec: str, cache_path: Path | None = None, use_cache: bool = True,
-                    progress: Progress | None = None, translator=None) -> tuple[list, str]:
+                    progress: Progress | None = None, translator=None, store=None) -> tuple[list, str]:
     """Machine-translate ``texts`` with the translator ``spec``, checked and cached.
 
     Returns (translations, translator description); translations are
     :class:`toolkit.translate.backends.Translation` objects in the order of ``texts``.
     The cache (default: the user's shared cache) makes reruns free and an
     interrupted run resumable. ``translator``, the one ``spec`` names if already
-    built, is used as it is (a model it has loaded is not loaded again).
+    built, is used as it is (a model it has loaded is not loaded again). ``store``:
+    an open TranslationCache used instead of opening ``cache_path``.
     """
     import contextlib
 
@@ -363,8 +364,7 @@ def translate_texts(texts: list[str], spec: str, cache_path: Path | None = None,
     progress = progress or Progress()
     translator = translator or get_translator(spec)
     with contextlib.ExitStack() as stack:
-        store = None
-        if use_cache and translator.translates:
+        if store is None and use_cache and translator.translates:
             from toolkit.translate.cache import TranslationCache, default_cache_path
 
             store = stack.enter_context(TranslationCache(cache_path or default_cache_path()))
@@ -419,7 +419,7 @@ def translation_only(zh: Document, name: str = "", presegmented: bool = False) -
 
 def score_records(records: list[dict], spec: str, cache_path: Path | None = None, use_cache: bool = True,
                   progress: Progress | None = None, lowest: int | None = None,
-                  translator=None) -> tuple[list[dict], dict]:
+                  translator=None, store=None) -> tuple[list[dict], dict]:
     """Machine-translate the Chinese of the two-sided beads and score it against their human English.
 
     ``records`` are JSONL bead records (``toolkit.formats.writers.bead_records``). Each
@@ -436,7 +436,7 @@ def score_records(records: list[dict], spec: str, cache_path: Path | None = None
     texts = list(dict.fromkeys(r["zh"] for r in records if needs_translation(r)))
     translations, model = [], spec
     if texts:
-        translations, model = translate_texts(texts, spec, cache_path, use_cache, progress, translator)
+        translations, model = translate_texts(texts, spec, cache_path, use_cache, progress, translator, store)
     # An empty output (e.g. --mt none) is no translation, not a translation scoring 0.
     by_text = {text: t.text or None for text, t in zip(texts, translations)}
     scored, report = score_alignment(records, by_text, model=model,
