@@ -125,7 +125,7 @@ def read_source(path: str | os.PathLike, lang: str, comment_prefix: str | None =
         _refuse_binary_text(text, path)
     else:
         text = _decoded(data, path)
-        if looks_like_html(text, path.suffix):
+        if looks_like_html(text, Path(str(path)).suffix):
             form, text = "html", _NEWLINES_RE.sub("\n", html_text(text))
             _refuse_binary_text(text, path)
     if comment_prefix and form == "text":
