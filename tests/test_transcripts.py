@@ -72,9 +72,8 @@ I am going home. It is late
 VTT = """WEBVTT - a lecture
 Kind: captions
 
-NOTE this block is a comment
-00:00:00.000 --> 00:00:01.000 is not a cue in a NOTE? It is: the spec forbids --> in notes,
-so only lines after an empty line count
+NOTE a comment block: everything up to the empty line is skipped,
+00:00:00.000 --> 00:00:01.000 even a line that looks like a timing
 
 STYLE
 ::cue(.yellow) { color: yellow; }
