@@ -20,7 +20,7 @@ from toolkit.core.config import AlignConfig
 from toolkit.core.errors import InputError, ModelError, ToolkitError
 from toolkit.core.records import Alignment, Bead, Document
 from toolkit.core.version import __version__
-from toolkit.formats.reader import read_text
+from toolkit.formats.reader import read_source
 from toolkit.text.normalize import to_simplified, to_traditional
 from toolkit.text.segment import segment_document
 
@@ -72,9 +72,10 @@ class Progress:
 
 def load_document(path: str | Path, lang: str, presegmented: bool = False,
                   comment_prefix: str | None = None, name: str = "") -> Document:
-    """Read and segment one input file."""
-    text = read_text(path, lang, comment_prefix=comment_prefix)
-    return segment_document(text, lang, name=name or Path(path).stem, presegmented=presegmented)
+    """Read and segment one input file (a timed one's segments get their ``start``)."""
+    source = read_source(path, lang, comment_prefix=comment_prefix, cue_per_line=presegmented)
+    return segment_document(source.text, lang, name=name or Path(path).stem, presegmented=presegmented,
+                            starts=source.starts)
 
 
 # The sizes of the two sides in comparable units: Han characters plus Latin words of the Chinese,
@@ -144,12 +145,14 @@ def protected_result(out_dir: str | Path, name: str) -> tuple[str | None, list[s
 def load_pair(zh_path: str | Path, en_path: str | Path, presegmented: bool = False,
               comment_prefix: str | None = None, name: str = "", check: bool = True) -> tuple[Document, Document]:
     """Read the two input files, refuse sides far out of proportion (``check``), then segment both."""
-    zh_text = read_text(zh_path, "zh")
-    en_text = read_text(en_path, "en", comment_prefix=comment_prefix)
+    zh_source = read_source(zh_path, "zh", cue_per_line=presegmented)
+    en_source = read_source(en_path, "en", comment_prefix=comment_prefix, cue_per_line=presegmented)
     if check:
-        check_proportion(zh_text, en_text)
-    return (segment_document(zh_text, "zh", name=name or Path(zh_path).stem, presegmented=presegmented),
-            segment_document(en_text, "en", name=name or Path(en_path).stem, presegmented=presegmented))
+        check_proportion(zh_source.text, en_source.text)
+    return (segment_document(zh_source.text, "zh", name=name or Path(zh_path).stem, presegmented=presegmented,
+                             starts=zh_source.starts),
+            segment_document(en_source.text, "en", name=name or Path(en_path).stem, presegmented=presegmented,
+                             starts=en_source.starts))
 
 
 def convert_script(document: Document, zh_script: str) -> Document:

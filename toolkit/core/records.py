@@ -16,7 +16,10 @@ class Segment:
     traditional); ``norm`` is the form used for matching only (simplified
     script, folded whitespace). ``speaker`` is set on the first sentence of a
     speaker's turn when the source carried a label such as ``Sam Altman:``;
-    the label itself stays in ``text``.
+    the label itself stays in ``text``. ``start`` is where the sentence begins in
+    the recording, in seconds, when the input was timed (subtitles, a timestamped
+    transcript): the start of the cue, or of the inline word timestamp, where its
+    first word is; None for plain text.
     """
 
     index: int
@@ -26,6 +29,7 @@ class Segment:
     speaker: str | None = None
     kind: str = "sentence"
     paragraph: int = 0
+    start: float | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:

@@ -7,6 +7,12 @@ GB18030 accepts nearly any byte sequence; when none of them looks like
 Chinese, Windows-1252 (the usual 8-bit English encoding); charset-normalizer
 is asked only when all of these fail.
 
+Besides plain text, :func:`read_source` reads, recognised by content: Word ``.docx``,
+``.epub`` and HTML (:mod:`toolkit.formats.documents`: the text, one paragraph per block),
+and subtitles and timestamped transcripts (:mod:`toolkit.formats.transcript`: the cue text
+for the segmenter, with the time each part starts). Other binary formats are refused with
+what they are and what to do.
+
 Every refusal is an :class:`~toolkit.core.errors.InputError` naming the file.
 """
 
@@ -17,6 +23,7 @@ import logging
 import os
 import re
 import unicodedata
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -65,23 +72,83 @@ _CONTROL_RE = re.compile("[\x00-\x08\x0b\x0d-\x1f\x7f-\x9f]")
 _NEWLINES_RE = re.compile(r"\r\n?|[\u2028\u2029\x85]")
 
 
+# What an input file was read as: plain text, a document format, or a timed transcript.
+SOURCE_FORMATS = ("text", "docx", "epub", "html", "webvtt", "srt", "timestamped")
+
+
+@dataclass(frozen=True)
+class SourceText:
+    """An input file's text, and for a timed input (subtitles, a timestamped transcript) when
+    each part of it starts: ``starts`` is ``(offset into text, seconds)``, offsets ascending
+    (empty for untimed input). ``form`` is one of :data:`SOURCE_FORMATS`."""
+
+    text: str
+    form: str = "text"
+    starts: tuple[tuple[int, float], ...] = ()
+
+
 def read_text(path: str | os.PathLike, lang: str, comment_prefix: str | None = None) -> str:
-    """Read a text file in ``lang`` ("zh" or "en") and return its text.
+    """The text of :func:`read_source` (without the times)."""
+    return read_source(path, lang, comment_prefix).text
+
+
+def read_source(path: str | os.PathLike, lang: str, comment_prefix: str | None = None,
+                cue_per_line: bool = False) -> SourceText:
+    """Read an input file in ``lang`` ("zh" or "en") and return its text, form and times.
 
     Newlines are normalized to ``\\n``. When ``comment_prefix`` is given, the
     leading lines starting with it (a provenance header) are dropped; blank
-    lines among them go too.
+    lines among them go too. A ``.docx``/``.epub`` (by content) or an HTML page (by
+    content or suffix) gives its text, paragraphs kept; a WebVTT/SubRip file or a
+    timestamped transcript (by content) gives its cue text, joined for the segmenter, and
+    the cues' start times (with ``cue_per_line``, one cue per line: the segmentation the
+    captions give, for presegmented input).
 
     Raises InputError for a missing file, a directory, binary or undecodable
-    content, an empty or whitespace-only file, and text that is plainly in the
-    other language (an English file given as Chinese, or vice versa).
+    content (other binary formats named, with what to do), an empty or whitespace-only
+    file, subtitles with no text, and text that is plainly in the other language (an
+    English file given as Chinese, or vice versa).
     """
+    # Lazy: the command line imports this module, and only reading a file needs them.
+    from toolkit.formats.documents import document_text, html_text, identify_binary, looks_like_html
+    from toolkit.formats.transcript import read_timed
+
     if lang not in LANGS:
         raise ValueError(f"unknown language {lang!r}; expected one of {LANGS}")
     data = read_input_bytes(path)
     path = str(path) if is_url(path) else Path(path)
     if not data:
         raise InputError(f"{path} is empty (0 bytes)", "give a file that contains the text to align")
+    form = identify_binary(data, str(path)) or "text"
+    if form != "text":
+        text = _NEWLINES_RE.sub("\n", document_text(data, form, str(path)))
+        _refuse_binary_text(text, path)
+    else:
+        text = _decoded(data, path)
+        if looks_like_html(text, Path(str(path)).suffix):
+            form, text = "html", _NEWLINES_RE.sub("\n", html_text(text))
+            _refuse_binary_text(text, path)
+    if comment_prefix and form == "text":
+        text = _drop_header(text, comment_prefix)
+    starts: tuple[tuple[int, float], ...] = ()
+    timed = read_timed(text, lang, cue_per_line) if form == "text" else None
+    if timed is not None:
+        if not timed.text.strip():
+            raise InputError(f"{path} is a subtitle file ({timed.form}) with no text in its cues",
+                             "give the file with the subtitles' text")
+        text, form, starts = timed.text, timed.form, timed.starts
+        log.debug("read %s as %s: %d cues", path, form, timed.cues)
+    if not text.strip():
+        what = f"only '{comment_prefix}' header lines" if comment_prefix else "only whitespace"
+        if form in ("docx", "epub", "html"):
+            what = f"no text (read as {form})"
+        raise InputError(f"{path} contains {what}", "give a file that contains the text to align")
+    _check_language(text, lang, path)
+    return SourceText(text, form, starts)
+
+
+def _decoded(data: bytes, path: Path) -> str:
+    """``data`` decoded (see :func:`detect_encoding`), newlines normalized, control characters refused."""
     encoding = detect_encoding(data, name=str(path))
     try:
         text = data.decode(encoding)
@@ -96,12 +163,6 @@ def read_text(path: str | os.PathLike, lang: str, comment_prefix: str | None = N
     log.debug("read %s as %s", path, encoding)
     text = _NEWLINES_RE.sub("\n", text).lstrip("\ufeff")
     _refuse_binary_text(text, path)
-    if comment_prefix:
-        text = _drop_header(text, comment_prefix)
-    if not text.strip():
-        what = f"only '{comment_prefix}' header lines" if comment_prefix else "only whitespace"
-        raise InputError(f"{path} contains {what}", "give a file that contains the text to align")
-    _check_language(text, lang, path)
     return text
 
 
@@ -268,7 +329,7 @@ def _refuse_binary_text(text: str, path: Path) -> None:
     if "\x00" in text or (len(controls) > MAX_STRAY_CONTROLS and len(controls) > MAX_CONTROL_SHARE * len(text)):
         raise InputError(
             f"{path} looks binary ({len(controls)} control characters in {len(text)})",
-            "give a plain-text file (export documents such as .docx or .pdf to .txt first)",
+            "give a text file (.txt, .srt, .vtt, .html, .docx or .epub); convert other formats to text first",
         )
     if controls:
         first = controls[0]

@@ -34,6 +34,10 @@ ZH_JOINER = ""  # Chinese sentences are written without spaces between them
 EN_JOINER = " "
 JSONL_KEYS = ("id", "zh_ids", "en_ids", "zh", "en", "score", "type", "origin", "speaker", "kind", "mt", "mt_flags")
 JSONL_OPTIONAL = ("mt_flags",)  # added later; files written before it still read
+# Written only when the English was timed (subtitles, a timestamped transcript): the start of
+# the bead's first English sentence and of each of its sentences, in seconds (ms precision).
+JSONL_TIMED_KEYS = ("en_start", "en_starts")
+TIME_DECIMALS = 3
 
 # ---------------------------------------------------------------------------
 # vecalign bead format
@@ -157,7 +161,9 @@ def _read_text(path: Path) -> str:
 
 
 def bead_records(alignment: Alignment) -> list[dict]:
-    """One dict per bead with the keys of :data:`JSONL_KEYS` (what ``write_jsonl`` writes)."""
+    """One dict per bead with the keys of :data:`JSONL_KEYS` (what ``write_jsonl`` writes),
+    and those of :data:`JSONL_TIMED_KEYS` when the English segments have start times."""
+    timed = any(segment.start is not None for segment in alignment.en.segments)
     records = []
     for number, bead in enumerate(alignment.beads, start=1):
         zh = _side(alignment.zh, bead.zh, number)
@@ -178,6 +184,9 @@ def bead_records(alignment: Alignment) -> list[dict]:
                 "mt_flags": list(bead.mt_flags),
             }
         )
+        if timed:
+            starts = [None if s.start is None else round(s.start, TIME_DECIMALS) for s in en]
+            records[-1].update(en_start=starts[0] if starts else None, en_starts=starts)
     return records
 
 
@@ -294,7 +303,8 @@ def write_tmx_records(path: str | Path, records: Sequence[Mapping], signature: M
 
     One ``<tu>`` per record, ``tuid`` its id, ``changedate`` its ``reviewed_at``
     (if any). Each tu carries props ``x-origin``, ``x-score``, ``x-bead-type``,
-    ``x-speaker`` (when known), ``x-mt-flags`` (when any) and those of
+    ``x-speaker`` (when known), ``x-mt-flags`` (when any), ``x-en-start`` (the English's
+    start in seconds, when timed) and those of
     :data:`TMX_RECORD_PROPS` the record has (a ``review`` of "pending" is not
     written); the header carries ``signature`` as JSON in ``x-signature``. A bead
     with an empty side gets a tu with just the tuv it has. The English tuv of a bead
@@ -331,6 +341,8 @@ def write_tmx_records(path: str | Path, records: Sequence[Mapping], signature: M
                 out.write(_prop("x-speaker", record["speaker"], "      "))
             if record.get("mt_flags"):
                 out.write(_prop("x-mt-flags", " ".join(record["mt_flags"]), "      "))
+            if record.get("en_start") is not None:
+                out.write(_prop("x-en-start", f"{float(record['en_start']):.{TIME_DECIMALS}f}", "      "))
             for key, prop_type in TMX_RECORD_PROPS:
                 if record.get(key) is not None and not (key == "review" and record[key] == TMX_UNREVIEWED):
                     out.write(_prop(prop_type, _number(record[key]), "      "))

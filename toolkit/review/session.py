@@ -444,8 +444,11 @@ def beads_from_records(zh_texts: Sequence[str], en_texts: Sequence[str], records
             kind, speaker = record.get("kind") or "sentence", record.get("speaker")
             zh = tuple(Segment(i, zh_texts[i], zh_texts[i], "zh", speaker=speaker if k == 0 else None, kind=kind)
                        for k, i in enumerate(zh_ids))
+            en_starts = record.get("en_starts")  # a timed English's start times
+            if not isinstance(en_starts, list) or len(en_starts) != len(en_ids):
+                en_starts = [None] * len(en_ids)
             en = tuple(Segment(i, en_texts[i], en_texts[i], "en", speaker=speaker if k == 0 and not zh else None,
-                               kind=kind) for k, i in enumerate(en_ids))
+                               kind=kind, start=en_starts[k]) for k, i in enumerate(en_ids))
             origin = record.get("origin", "aligned")
             mt_text = record.get("mt")
             translation = record.get("translation", mt_text if origin == "mt" else None)
@@ -486,7 +489,8 @@ def _header_records(beads: Sequence[ReviewBead]) -> tuple[list[str], list[str], 
                         "score": bead.score, "origin": bead.origin, "review": bead.review,
                         "reviewed_at": bead.reviewed_at, "mt": bead.mt_text, "mt_flags": list(bead.mt_flags),
                         "translation": bead.translation, "mt_model": bead.mt_model, "speaker": speaker,
-                        "kind": kinds.pop() if len(kinds) == 1 else "sentence"})
+                        "kind": kinds.pop() if len(kinds) == 1 else "sentence",
+                        **({"en_starts": [s.start for s in bead.en]} if any(s.start is not None for s in bead.en) else {})})
         zh_texts += [s.text for s in bead.zh]
         en_texts += [s.text for s in bead.en]
     return zh_texts, en_texts, records

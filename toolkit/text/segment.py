@@ -26,7 +26,9 @@ line without sentence-final punctuation (a title, ``目录:``, ``一、…``) is
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from toolkit.core.records import Document, Segment
@@ -70,10 +72,11 @@ def _without_label(text: str, speaker: str | None) -> str:
 _NAME_PARTICLES = "de|da|di|du|van|von|der|den|del|della|la|le|bin|ibn|al|el|st"
 _LATIN_NAME = (
     r"[A-Z][A-Za-z0-9'’.\-]*"
-    rf"(?: (?:[A-Z][A-Za-z0-9'’.\-]*|(?:{_NAME_PARTICLES})(?= )))" r"{0,3}"
-)
+    rf"(?: (?:[A-Z][A-Za-z0-9'’.\-]*|(?:{_NAME_PARTICLES})(?= )|\d{{1,2}}(?=\s*[:：])))" r"{0,3}"
+)  # a diarized transcript's "Speaker 2:" too (a number only as the last word)
 _CJK_NAME = rf"[{_HAN}·・]{{1,6}}"
 _LABEL_RE = re.compile(rf"\s*(?P<name>{_LATIN_NAME}|{_CJK_NAME})\s*[:：]\s*")
+_NUMBERED_LABEL_RE = re.compile(r"(.+) \d{1,2}")
 _PERSON_WORD_RE = re.compile(r"(?:[A-Z][a-z'’\-]+\.?|[A-Z]\.?|" + _NAME_PARTICLES + r")")
 # Words that look like a label but introduce content rather than a speaker.
 _NOT_SPEAKERS = frozenset(
@@ -139,7 +142,8 @@ class _Piece:
     paragraph: int
 
 
-def segment_document(text: str, lang: str, name: str = "", presegmented: bool = False) -> Document:
+def segment_document(text: str, lang: str, name: str = "", presegmented: bool = False,
+                     starts: Sequence[tuple[int, float]] = ()) -> Document:
     """Split ``text`` into a :class:`Document` of :class:`Segment` records.
 
     Segment ``text`` is the sentence exactly as written, stripped of
@@ -151,17 +155,23 @@ def segment_document(text: str, lang: str, name: str = "", presegmented: bool = 
     With ``presegmented=True`` every non-empty line is one segment, taken as
     is; speaker labels and bracketed notes are still recognized, headings are
     not guessed (a headline and an ASR fragment look the same).
+
+    ``starts`` are the times of a timed input (``(offset into text, seconds)``, offsets
+    ascending, as :class:`toolkit.formats.reader.SourceText` gives them): each segment's
+    ``start`` is the time of the text where its first word is, and no segment is taken
+    as a heading (speech has none). Without them ``start`` is None.
     """
     if lang not in LANGS:
         raise ValueError(f"unknown language {lang!r}; expected one of {LANGS}")
     lines = [line.strip() for line in re.split(r"\r\n?|\n", text)]
     speakers = _SpeakerLabels(lines)
+    headings = not starts  # speech has none: a short cue is a fragment, not a title
     if presegmented:
         pieces = _presegmented_pieces(lines, speakers)
     elif lang == "zh":
-        pieces = _chinese_pieces(lines, speakers)
+        pieces = _chinese_pieces(lines, speakers, headings)
     else:
-        pieces = _english_pieces(lines, speakers)
+        pieces = _english_pieces(lines, speakers, headings)
     segments = tuple(
         Segment(
             index=i,
@@ -171,11 +181,53 @@ def segment_document(text: str, lang: str, name: str = "", presegmented: bool = 
             speaker=p.speaker,
             kind=p.kind,
             paragraph=p.paragraph,
+            start=start,
         )
-        for i, p in enumerate(pieces)
+        for i, (p, start) in enumerate(zip(pieces, _piece_starts(pieces, text, starts)))
     )
     script = detect_script(text) if lang == "zh" else ""
     return Document(name=name, lang=lang, segments=segments, script=script)
+
+
+_START_SEARCH_SLACK = 200  # characters searched beyond a piece's length for where it starts
+
+
+def _piece_starts(pieces: list[_Piece], text: str, starts: Sequence[tuple[int, float]]) -> list[float | None]:
+    """The time of each piece: that of the text where it begins, found by a forward search.
+
+    A piece is its text's words in order (the segmenter only strips and joins with single
+    spaces), so it is looked for with whitespace folded; a piece not found whole (a
+    punctuation-only bit glued to it) is placed by its first word. Linear in the text.
+    """
+    if not starts:
+        return [None] * len(pieces)
+    words = [(match.start(), match.group()) for match in re.finditer(r"\S+", text)]
+    folded = " ".join(word for _, word in words)
+    folded_starts, position = [], 0
+    for _, word in words:
+        folded_starts.append(position)
+        position += len(word) + 1
+
+    def raw_offset(index: int) -> int:
+        k = bisect_right(folded_starts, index) - 1
+        return words[k][0] + index - folded_starts[k]
+
+    offsets = [offset for offset, _ in starts]
+    times, cursor = [], 0
+    for piece in pieces:
+        probe = " ".join(piece.text.split())
+        # A piece starts right after the one before: a bounded window keeps misses linear.
+        window = cursor + 2 * len(probe) + _START_SEARCH_SLACK
+        found = folded.find(probe, cursor, window)
+        if found < 0:
+            found = folded.find(probe.split(" ", 1)[0], cursor, window)
+        if found < 0:
+            times.append(times[-1] if times else None)
+            continue
+        cursor = found + (len(probe) if folded.startswith(probe, found) else 1)
+        k = bisect_right(offsets, raw_offset(found)) - 1
+        times.append(starts[k][1] if k >= 0 else None)
+    return times
 
 
 # --- speaker labels -------------------------------------------------------
@@ -204,6 +256,9 @@ class _SpeakerLabels:
             n for n in counts
             if interview and _looks_like_person(n) and n.lower() not in _NOT_SPEAKERS and not _is_narration(n)
         }
+        # "Speaker 2:" once, where "Speaker 1:" is a speaker: a diarized transcript's numbered labels
+        numbered = {m[1] for n in accepted if (m := _NUMBERED_LABEL_RE.fullmatch(n))}
+        self._accepted |= {n for n in counts if (m := _NUMBERED_LABEL_RE.fullmatch(n)) and m[1] in numbered}
 
     @staticmethod
     def _is_clear_speaker(name: str, count: int) -> bool:
@@ -250,7 +305,7 @@ def _presegmented_pieces(lines: list[str], speakers: _SpeakerLabels) -> list[_Pi
     return pieces
 
 
-def _chinese_pieces(lines: list[str], speakers: _SpeakerLabels) -> list[_Piece]:
+def _chinese_pieces(lines: list[str], speakers: _SpeakerLabels, headings: bool = True) -> list[_Piece]:
     pieces: list[_Piece] = []
     paragraph = -1
     pending_speaker = None
@@ -269,13 +324,13 @@ def _chinese_pieces(lines: list[str], speakers: _SpeakerLabels) -> list[_Piece]:
             pieces.append(_Piece(line, "note", speaker, paragraph))
             continue
         sentences = _split_chinese(line)
-        kind = "heading" if not label and _is_heading(sentences, "zh") else "sentence"
+        kind = "heading" if headings and not label and _is_heading(sentences, "zh") else "sentence"
         for n, sentence in enumerate(sentences):
             pieces.append(_Piece(sentence, kind, speaker if n == 0 else None, paragraph))
     return pieces
 
 
-def _english_pieces(lines: list[str], speakers: _SpeakerLabels) -> list[_Piece]:
+def _english_pieces(lines: list[str], speakers: _SpeakerLabels, headings: bool = True) -> list[_Piece]:
     pieces: list[_Piece] = []
     paragraph = 0
     pending_speaker = None
@@ -298,7 +353,7 @@ def _english_pieces(lines: list[str], speakers: _SpeakerLabels) -> list[_Piece]:
             speaker = label[0] if label else pending_speaker
             pending_speaker = None
             sentences = _split_english(unit_text)
-            heading = not joined and not label and _is_heading(sentences, "en")
+            heading = headings and not joined and not label and _is_heading(sentences, "en")
             kind = "heading" if heading else "sentence"
             for n, sentence in enumerate(sentences):
                 pieces.append(_Piece(sentence, kind, speaker if n == 0 else None, paragraph))
