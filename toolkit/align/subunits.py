@@ -15,6 +15,10 @@ when the evidence is clear:
 - the parts, weighted by size, are on average no less similar than the whole
   bead minus ``slack`` (cutting must not lose what the bead as a whole matched).
 
+A part that still has several pieces is tested again on its own, so a 3-3 bead
+can come out as three 1-1 units. The whole bead as one part is never a
+candidate of the DP: the best real cut is weighed against it by the tests above.
+
 Similarity is the aligner's embedding similarity: the cosine of the span texts'
 embeddings (concatenated, as the aligner's exact mode does), through the same
 embedder and cache. Cost: for a bead of n + m pieces, at most 3n + 3m span
@@ -36,7 +40,7 @@ class SplitThresholds:
     """When a bead is cut (see the module docstring); similarities are cosines of the embedder's vectors."""
 
     min_part: float = 0.5
-    margin: float = 0.1
+    margin: float = 0.2
     slack: float = 0.05
 
 
@@ -79,8 +83,14 @@ class BeadSplitter:
         if not zh or not en or (len(zh) == 1 and len(en) == 1):
             return whole
         sim = self._similarities(zh, en)
-        parts = best_partition(len(zh), len(en), sim, self.max_part_side)
-        return parts if len(parts) > 1 and self._clear(parts, sim, len(zh), len(en)) else whole
+        parts = best_partition(len(zh), len(en), sim, self.max_part_side, at_least_two=True)
+        if len(parts) < 2 or not self._clear(parts, sim, len(zh), len(en)):
+            return whole
+        finer = []  # a part of several pieces may pair up inside too: the same test on it alone
+        for z, e in parts:
+            for z2, e2 in self.split(zh[z.start:z.stop], en[e.start:e.stop]):
+                finer.append((range(z.start + z2.start, z.start + z2.stop), range(e.start + e2.start, e.start + e2.stop)))
+        return finer
 
     def _clear(self, parts: list[tuple[range, range]], sim: dict, n: int, m: int) -> bool:
         t = self.thresholds
@@ -100,9 +110,13 @@ class BeadSplitter:
         return average >= sim[(0, n, 0, m)] - t.slack
 
 
-def best_partition(n: int, m: int, sim: dict, max_side: int) -> list[tuple[range, range]]:
+def best_partition(n: int, m: int, sim: dict, max_side: int, at_least_two: bool = False) -> list[tuple[range, range]]:
     """The monotone partition of n x m pieces into parts of 1..max_side pieces a side maximising
-    sum((a + b) * sim[part]); ``sim`` keyed ``(zh_start, zh_stop, en_start, en_stop)``. O(n m max_side^2)."""
+    sum((a + b) * sim[part]); ``sim`` keyed ``(zh_start, zh_stop, en_start, en_stop)``. O(n m max_side^2).
+
+    ``at_least_two``: the whole as one part is not a candidate (the caller weighs the best cut
+    against it). With no partition possible, the whole.
+    """
     best = {(0, 0): (0.0, None)}
     for i in range(n + 1):
         for j in range(m + 1):
@@ -112,7 +126,8 @@ def best_partition(n: int, m: int, sim: dict, max_side: int) -> list[tuple[range
             options = []
             for a in range(1, min(max_side, i) + 1):
                 for b in range(1, min(max_side, j) + 1):
-                    if (i - a, j - b) in best and (i - a, i, j - b, j) in sim:
+                    whole = (i - a, j - b) == (0, 0) and (i, j) == (n, m)
+                    if (i - a, j - b) in best and (i - a, i, j - b, j) in sim and not (whole and at_least_two):
                         options.append((best[(i - a, j - b)][0] + (a + b) * sim[(i - a, i, j - b, j)], (a, b)))
             if options:
                 best[(i, j)] = max(options)
