@@ -6,11 +6,13 @@ Every format puts the Chinese side first. Formats:
   indices, ``[]`` for an empty side). Gold files without a score are read too.
 - ``.zh.txt`` / ``.en.txt``: one segment per line; the indices refer to these lines.
 - ``.jsonl``: one bead per line with its texts and metadata, for review tools.
-- ``.tmx``: TMX 1.4b translation memory for CAT tools.
+- ``.tmx``: TMX 1.4b translation memory for CAT tools: the beads with a human text on both
+  sides by default, optionally merged by SRX rules or split into sub-units (:class:`TmxOptions`).
 - ``.signature.json``: how the alignment was made, so it can be reproduced.
 
 Bead numbers (JSONL ``id``, TMX ``tuid``) are 1-based, matching the line
-number of the bead in the ``.align`` file. Every file is written atomically.
+number of the bead in the ``.align`` file (a merged TMX unit is ``12+13``, the
+parts of a split bead ``12.1``, ``12.2``). Every file is written atomically.
 """
 
 from __future__ import annotations
