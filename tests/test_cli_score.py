@@ -209,7 +209,9 @@ def test_score_writes_records_and_report(out_dir, fake_translate, monkeypatch, t
 def test_score_writes_the_scores_into_the_tmx(out_dir, fake_translate):
     from toolkit.formats.writers import read_tmx
 
-    (out_dir / "talk.signature.json").write_text(json.dumps({"zh_script_in": "traditional"}), encoding="utf-8")
+    # The TMX is rewritten as the signature says it was made: here with the one-sided units kept.
+    (out_dir / "talk.signature.json").write_text(json.dumps({"zh_script_in": "traditional",
+                                                             "tmx": {"one_sided": "keep"}}), encoding="utf-8")
     result = runner.invoke(app, ["score", str(out_dir), "-q"])
     assert result.exit_code == 0, result.output
     records = read_jsonl(out_dir / "talk.jsonl")

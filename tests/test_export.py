@@ -36,7 +36,7 @@ from toolkit.export.exports import (
     write_training_jsonl,
     write_tsv,
 )
-from toolkit.formats.writers import read_signature, read_tmx, write_alignment
+from toolkit.formats.writers import TmxOptions, read_signature, read_tmx, read_tmx_memory, write_alignment
 
 runner = CliRunner()
 TRICKY_ZH = '他说：“<b>&amp;”\t和\'引号\'\x07。'
@@ -333,7 +333,7 @@ def test_tmx_export_reuses_write_tmx(tmp_path, script, out_script, tag):
     result = load_result(make_result(tmp_path / "r", script=script, zh_script_out=out_script))
     signature = export_signature({"talk": result.signature}, "tmx")
     out = tmp_path / "talk.tmx"
-    write_result_tmx(out, result, signature)
+    write_result_tmx(out, result, signature, TmxOptions(one_sided="keep"))
     units = read_tmx(out)
     assert len(units) == 9
     assert units[1][0] == "主持人：你好。我们开始吧。" and units[1][1] == "Host: Hello. Let's begin."
@@ -344,6 +344,17 @@ def test_tmx_export_reuses_write_tmx(tmp_path, script, out_script, tag):
     text = out.read_text(encoding="utf-8")
     assert f'srclang="{tag}"' in text
     assert "x-signature" in text
+
+
+def test_tmx_export_drops_one_sided_and_mt_units_by_default(tmp_path):
+    result = load_result(make_result(tmp_path / "r"))
+    out = tmp_path / "talk.tmx"
+    counts = write_result_tmx(out, result, export_signature({"talk": result.signature}, "tmx"))
+    units = read_tmx_memory(out).units
+    # beads 4 and 5 are 0-1, 7 is 1-0, 6 has only a machine translation
+    assert [unit.tuid for unit in units] == ["1", "2", "3", "8", "9"]
+    assert all(unit.zh and unit.en for unit in units)
+    assert counts == {"beads": 9, "merged": 0, "split": 0, "one_sided": 3, "mt": 1, "units": 5}
 
 
 def test_tmx_header_carries_the_run_signature(result_dir, tmp_path):

@@ -92,27 +92,33 @@ def test_align_with_mt_fills_the_gaps(fake_mt, tmp_path):
     mt = [r for r in records if r["origin"] == "mt"]
     assert mt and all(r["type"] == "1-0" and r["mt"].startswith("EN(") for r in mt)
     assert all(r["origin"] == "aligned" for r in records if r["type"] != "1-0")
+    # A machine translation is not a human pair: left out of the TMX by default ...
     tmx = read_tmx(out / "interview.tmx")
-    assert any(props.get("x-origin") == "mt" and en and en.startswith("EN(") for _, en, props in tmx)
+    assert tmx and all(props["x-origin"] != "mt" and zh and en for zh, en, props in tmx)
     signature = json.loads((out / "interview.signature.json").read_text(encoding="utf-8"))
     assert signature["mt"] == "fake-upper"
     # The cache was filled: a rerun translates nothing new (same outputs).
-    again = CliRunner().invoke(app, ["align", str(EXAMPLES / "interview.zh.txt"),
-                                     str(EXAMPLES / "interview.en.txt"), "-o", str(out), "--mt", "fake", "-q"])
+    again = CliRunner().invoke(app, ["align", str(EXAMPLES / "interview.zh.txt"), str(EXAMPLES / "interview.en.txt"),
+                                     "-o", str(out), "--mt", "fake", "-q", "--tmx-one-sided", "keep"])
     assert again.exit_code == 0
     assert (tmp_path / "cache" / "bitext" / "translations.sqlite").exists()
+    # ... and kept, marked, with --tmx-one-sided keep.
+    tmx = read_tmx(out / "interview.tmx")
+    assert any(props.get("x-origin") == "mt" and en and en.startswith("EN(") for _, en, props in tmx)
+    assert len(tmx) == len(records)
 
 
 def test_translate_command_writes_an_all_mt_edition(fake_mt, tmp_path):
     out = tmp_path / "mt"
     result = CliRunner().invoke(app, ["translate", str(EXAMPLES / "interview.zh.txt"), "-o", str(out),
-                                      "--mt", "fake", "--zh-script", "traditional", "-q"])
+                                      "--mt", "fake", "--zh-script", "traditional", "-q", "--tmx-one-sided", "keep"])
     assert result.exit_code == 0, result.output
     records = [json.loads(line) for line in (out / "interview.jsonl").read_text(encoding="utf-8").splitlines()]
     assert records and all(r["origin"] == "mt" and r["type"] == "1-0" for r in records)
     assert "處理" in (out / "interview.zh.txt").read_text(encoding="utf-8")  # traditional output
     tmx_text = (out / "interview.tmx").read_text(encoding="utf-8")
     assert 'xml:lang="zh-TW"' in tmx_text
+    assert tmx_text.count('<prop type="x-origin">mt</prop>') == len(records)
 
 
 def test_translate_command_refuses_english_input(fake_mt, tmp_path):
@@ -149,9 +155,9 @@ def test_align_with_mt_scores_every_pair_by_default(fake_mt, tmp_path):
     assert [(r["bleu"], r["chrf"]) for r in pairs] == [(round(e.bleu, 2), round(e.chrf, 2)) for e in expected]
     assert all(r["bleu"] is None and r["chrf"] is None for r in records if not (r["zh_ids"] and r["en_ids"]))
     # The TMX carries the same numbers, on the same units.
-    units = read_tmx(out / "interview.tmx")
-    assert len(units) == len(records)
-    for record, (_, _, props) in zip(records, units):
+    units = read_tmx(out / "interview.tmx")  # one unit per pair: one-sided and MT beads are left out
+    assert len(units) == len(pairs)
+    for record, (_, _, props) in zip(pairs, units):
         if record["bleu"] is None:
             assert "x-bleu" not in props and "x-chrf" not in props
         else:

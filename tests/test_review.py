@@ -344,9 +344,11 @@ def test_export_keeps_the_scores_of_unchanged_pairs(folder):
     records = read_jsonl(folder / "doc.jsonl")
     assert [(r["bleu"], r["chrf"]) for r in records] == [(None, None), (31.5, 41.5), (12.0, 22.0), (None, None),
                                                           (None, None)]
-    units = read_tmx(folder / "doc.tmx")
-    assert (units[1][2]["x-bleu"], units[1][2]["x-chrf"], units[1][2]["x-review"]) == ("31.5", "41.5", "approved")
-    assert "x-bleu" not in units[4][2] and units[4][2]["x-review"] == "edited"
+    from toolkit.formats.writers import read_tmx_memory
+
+    props = {unit.tuid: unit.props for unit in read_tmx_memory(folder / "doc.tmx").units}
+    assert (props["2"]["x-bleu"], props["2"]["x-chrf"], props["2"]["x-review"]) == ("31.5", "41.5", "approved")
+    assert "x-bleu" not in props["5"] and props["5"]["x-review"] == "edited"
 
 
 def test_export_of_an_unscored_folder_adds_no_scores(folder):

@@ -29,7 +29,7 @@ from toolkit.export.exports import (
     sidecar_path,
     write_result_tmx,
 )
-from toolkit.formats.writers import read_tmx, read_tmx_memory, tmx_side, tmx_zh_script, write_alignment
+from toolkit.formats.writers import TmxOptions, read_tmx, read_tmx_memory, tmx_side, tmx_zh_script, write_alignment
 
 runner = CliRunner()
 
@@ -64,7 +64,8 @@ def exported_tmx(tmp_path: Path, script: str = "simplified") -> Path:
     """`bitext export OUT_DIR --to tmx` of :func:`make_result`, through the CLI."""
     folder = make_result(tmp_path / "show", script)
     target = tmp_path / "show.tmx"
-    outcome = runner.invoke(app, ["export", str(folder), "--to", "tmx", "-o", str(target)])
+    # Every bead, one-sided and machine-translated ones too: the round trip is tested on all kinds.
+    outcome = runner.invoke(app, ["export", str(folder), "--to", "tmx", "-o", str(target), "--tmx-one-sided", "keep"])
     assert outcome.exit_code == 0, outcome.output
     return target
 
@@ -258,7 +259,7 @@ def test_round_trip_is_a_fixed_point(tmp_path):
     edited = cat_tool_edit(exported_tmx(tmp_path), tmp_path / "edited.tmx")
     first = load_tmx_result(edited)
     again = tmp_path / "again.tmx"
-    outcome = runner.invoke(app, ["export", str(edited), "--to", "tmx", "-o", str(again)])
+    outcome = runner.invoke(app, ["export", str(edited), "--to", "tmx", "-o", str(again), "--tmx-one-sided", "keep"])
     assert outcome.exit_code == 0, outcome.output
     second = load_tmx_result(again)
     assert second.records == first.records
@@ -302,7 +303,7 @@ def test_traditional_tags_set_the_script(tmp_path):
     result = load_tmx_result(edited)
     assert result.signature["zh_script_out"] == "traditional"
     again = tmp_path / "again.tmx"
-    write_result_tmx(again, result, export_signature({result.name: result.signature}, "tmx"))
+    write_result_tmx(again, result, export_signature({result.name: result.signature}, "tmx"), TmxOptions(one_sided="keep"))
     assert {u.zh_lang for u in read_tmx_memory(again).units if u.zh} == {"zh-TW"}
 
 
@@ -345,8 +346,11 @@ def test_the_runs_own_tmx_reads_with_its_signature(tmp_path):
     folder = make_result(tmp_path / "show")
     result = load_result(folder / "show.tmx")
     assert result.name == "show" and result.signature["aligner"] == "test"
-    assert summary(result.records)[4] == ("这一段没有英文原文。", "", "This passage has no English original.", "mt",
-                                          0.0, "1-0", None, [])
+    # The run's own memory holds the human pairs only (by default): no 0-1, no machine translation.
+    assert [(r["zh"], r["en"], r["origin"]) for r in result.records] == [
+        ("第二部分", "Part Two", "aligned"), ("主持人：欢迎来到节目。今天我们聊聊翻译记忆。",
+                                          "Host: Welcome to the show. Today we talk about translation memories.", "aligned"),
+        ("术语表很重要。", "Glossaries matter.", "aligned"), ("谢谢大家。", "Thank you all.", "aligned")]
 
 
 @pytest.mark.parametrize(

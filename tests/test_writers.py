@@ -29,6 +29,7 @@ from toolkit.formats.writers import (
     write_jsonl,
     write_sentences,
     write_signature,
+    TmxOptions,
     write_tmx,
 )
 
@@ -331,11 +332,22 @@ def test_tmx_structure_header_and_units(tmp_path):
     assert header.get("datatype") == "plaintext"
     assert header.get("srclang") == "zh-CN"
     signature = json.loads(tu_props(header)["x-signature"])
+    tmx = signature.pop("tmx")
     assert signature == alignment.signature
+    # By default only the two-sided human pairs: bead 3 has machine-translated English, 4 and 5 one side.
+    assert tmx == {"one_sided": "drop", "split_beads": False, "srx": None,
+                   "counts": {"beads": 5, "merged": 0, "split": 0, "one_sided": 2, "mt": 1, "units": 2}}
     units = root.find("body").findall("tu")
-    assert [tu.get("tuid") for tu in units] == ["1", "2", "3", "4", "5"]
+    assert [tu.get("tuid") for tu in units] == ["1", "2"]
     assert tu_props(units[1]) == {"x-origin": "aligned", "x-score": "0.7500", "x-bead-type": "2-2", "x-speaker": "Sam"}
     assert "x-speaker" not in tu_props(units[0])
+
+
+def test_tmx_keep_writes_one_unit_per_bead(tmp_path):
+    path = tmp_path / "talk.tmx"
+    write_tmx(path, make_alignment(), options=TmxOptions(one_sided="keep"))
+    units = check_tmx_structure(path).find("body").findall("tu")
+    assert [tu.get("tuid") for tu in units] == ["1", "2", "3", "4", "5"]
 
 
 @pytest.mark.parametrize(
@@ -349,7 +361,7 @@ def test_tmx_structure_header_and_units(tmp_path):
 )
 def test_tmx_tuvs_per_bead(tmp_path, tuid, langs, texts):
     path = tmp_path / "talk.tmx"
-    write_tmx(path, make_alignment())
+    write_tmx(path, make_alignment(), options=TmxOptions(one_sided="keep"))
     tu = next(tu for tu in ET.parse(path).getroot().iter("tu") if tu.get("tuid") == tuid)
     assert [tuv.get(XML_LANG) for tuv in tu.findall("tuv")] == langs
     assert [tuv.find("seg").text for tuv in tu.findall("tuv")] == texts
@@ -357,7 +369,7 @@ def test_tmx_tuvs_per_bead(tmp_path, tuid, langs, texts):
 
 def test_tmx_mt_bead_props(tmp_path):
     path = tmp_path / "talk.tmx"
-    write_tmx(path, make_alignment())
+    write_tmx(path, make_alignment(), options=TmxOptions(one_sided="keep"))
     tu = next(tu for tu in ET.parse(path).getroot().iter("tu") if tu.get("tuid") == "3")
     assert tu_props(tu)["x-origin"] == "mt"
     assert tu_props(tu)["x-bead-type"] == "1-0"
@@ -426,13 +438,15 @@ def test_tmx_signature_with_markup_survives(tmp_path):
     path = tmp_path / "talk.tmx"
     write_tmx(path, alignment)
     header = check_tmx_structure(path).find("header")
-    assert json.loads(tu_props(header)["x-signature"]) == alignment.signature
+    signature = json.loads(tu_props(header)["x-signature"])
+    assert signature.pop("tmx")["counts"]["units"] == 2
+    assert signature == alignment.signature
 
 
 def test_read_tmx_round_trip(tmp_path):
     alignment = make_alignment()
     path = tmp_path / "talk.tmx"
-    write_tmx(path, alignment)
+    write_tmx(path, alignment, options=TmxOptions(one_sided="keep"))
     units = read_tmx(path)
     assert [(zh, en) for zh, en, _ in units] == [
         ("第一章", "Chapter One"),
@@ -522,7 +536,8 @@ def test_write_alignment_writes_every_format(tmp_path):
     for bead, record in zip(beads, read_jsonl(jsonl)):
         assert "".join(zh_lines[i] for i in bead.zh) == record["zh"]
         assert " ".join(en_lines[i] for i in bead.en) == record["en"]
-    assert len(read_tmx(tmx)) == len(alignment.beads)
+    # the two beads with a human text on both sides (3 is machine-translated, 4 and 5 one-sided)
+    assert len(read_tmx(tmx)) == 2
     assert read_signature(signature) == alignment.signature
     # no temp files left; the manifest lists the set
     assert sorted(os.listdir(out_dir)) == sorted([*(p.name for p in paths), "talk.manifest.json"])

@@ -18,6 +18,7 @@ import typer
 from toolkit.align.embed import DEFAULT_EMBEDDER, EMBEDDERS
 from toolkit.core.config import AlignConfig
 from toolkit.core.errors import ToolkitError
+from toolkit.formats.writers import TMX_ONE_SIDED
 from toolkit.jobs import OUTPUT_ROOT
 from toolkit.pipeline import EXACT_SPAN_LIMIT, SPAN_EMBEDDINGS, ZH_SCRIPTS
 from toolkit.score.metrics import DEFAULT_MT as SCORE_MT
@@ -35,6 +36,24 @@ _DEFAULT = AlignConfig()
 _FORCE_HELP = ("Replace a result folder that holds a reviewed alignment (a review journal) or a published edition; "
                "its files and journal are kept in OUT/NAME.superseded-TIME/. Also aligns sides far out of proportion.")
 _EMBEDDER_HELP = "Sentence embedder: " + "; ".join(f"'{k}': {v.help}" for k, v in EMBEDDERS.items())
+_TMX_ONE_SIDED_HELP = (f"TMX units without a human text on both sides (1-0 / 0-1 beads, and Chinese whose only English is "
+                       f"an unreviewed machine translation): {' or '.join(TMX_ONE_SIDED)} [default: {TMX_ONE_SIDED[0]}; "
+                       "the JSONL keeps every bead].")
+_TMX_SPLIT_HELP = ("TMX: cut an n-m bead into sub-units where its sentences pair up inside it (a monotone DP on the "
+                   "aligner's embedding similarity; only where the evidence is clear).")
+_SRX_HELP = ("TMX: cut the Chinese and English of each unit into the segments of this SRX 2.0 file's rules, and merge "
+             "beads the rules keep in one segment, so a CAT tool's own segments find exact matches (e.g. examples/segment.srx).")
+
+
+def _tmx_options(one_sided: Optional[str], split_beads: bool, srx: Optional[Path]):
+    """The TmxOptions of the --tmx-one-sided, --tmx-split-beads and --srx options (an unusable SRX file fails here)."""
+    from toolkit.formats.srx import read_srx
+    from toolkit.formats.writers import TmxOptions
+
+    if one_sided is not None and one_sided not in TMX_ONE_SIDED:
+        raise ToolkitError(f"bad option: --tmx-one-sided {one_sided!r}", f"choose {' or '.join(TMX_ONE_SIDED)}")
+    return TmxOptions(one_sided=one_sided or TMX_ONE_SIDED[0], split_beads=split_beads,
+                      srx=read_srx(srx) if srx is not None else None)
 
 
 def _fail(error: ToolkitError) -> None:
@@ -88,6 +107,9 @@ _THRESHOLD = typer.Option(_DEFAULT.threshold, "--threshold", help="Similarity a 
 _EMBEDDING_CACHE = typer.Option(None, "--embedding-cache", help="Embedding cache (SQLite): what was embedded once is never embedded again [default: $XDG_CACHE_HOME/bitext/embeddings.sqlite].")
 _NO_EMBEDDING_CACHE = typer.Option(False, "--no-embedding-cache", help="Embed everything afresh and keep nothing.")
 _MT_CACHE = typer.Option(None, "--mt-cache", help="Translation cache (SQLite) [default: $XDG_CACHE_HOME/bitext/translations.sqlite].")
+_TMX_ONE_SIDED = typer.Option(None, "--tmx-one-sided", metavar="|".join(TMX_ONE_SIDED), help=_TMX_ONE_SIDED_HELP)
+_TMX_SPLIT_BEADS = typer.Option(False, "--tmx-split-beads", help=_TMX_SPLIT_HELP)
+_SRX = typer.Option(None, "--srx", metavar="FILE", help=_SRX_HELP)
 
 
 @app.command()
@@ -118,6 +140,9 @@ def align(
         help=f"Machine-translate the Chinese of every aligned pair and write its sentence BLEU/chrF into the JSONL and TMX, "
         f"plus NAME.score.json [default: on with --mt (same translator), or when {SCORE_MT} is installed; see bitext score].",
     ),
+    tmx_one_sided: Optional[str] = _TMX_ONE_SIDED,
+    tmx_split_beads: bool = _TMX_SPLIT_BEADS,
+    srx: Optional[Path] = _SRX,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or summary."),
 ) -> None:
     """Align a Chinese text with its English original and write .align, .jsonl, .tmx, sentences and a signature.
@@ -134,9 +159,10 @@ def align(
         try:
             options = _align_options(embedder, max_zh, max_en, max_total, threshold, no_lexical, align_headings,
                                      align_preamble, presegmented, zh_script, span_embedding)
+            tmx = _tmx_options(tmx_one_sided, tmx_split_beads, srx)
             job = AlignJob(zh=zh_file, en=en_file, output=output, name=name, options=options, en_comment=en_comment,
                            mt=mt, mt_cache=mt_cache, score=score_pairs, embedding_cache=embedding_cache,
-                           use_embedding_cache=not no_embedding_cache, force=force, command=command)
+                           use_embedding_cache=not no_embedding_cache, force=force, command=command, tmx=tmx)
         except ValueError as exc:
             raise ToolkitError(f"bad option: {exc}", "see bitext align --help") from exc
         # An unknown embedder, a missing model or an unusable cache fails before the work.
@@ -207,6 +233,7 @@ def translate(
     mt_cache: Optional[Path] = typer.Option(None, "--mt-cache", help="Translation cache (SQLite) [default: $XDG_CACHE_HOME/bitext/translations.sqlite]."),
     presegmented: bool = typer.Option(False, "--presegmented", help="One sentence per line: take the lines as they are."),
     zh_script: str = typer.Option("as-is", "--zh-script", help=f"Chinese script of the output: {', '.join(ZH_SCRIPTS)}."),
+    tmx_one_sided: Optional[str] = typer.Option(None, "--tmx-one-sided", metavar="|".join(TMX_ONE_SIDED), help=_TMX_ONE_SIDED_HELP + " With drop, the TMX of a translation has no units: keep writes them, marked x-origin mt."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
 ) -> None:
     """Machine-translate a whole Chinese document, segment by segment, marked as MT (same outputs as align)."""
@@ -219,7 +246,8 @@ def translate(
         if zh_script not in ZH_SCRIPTS:
             raise ToolkitError(f"bad option: --zh-script {zh_script!r}", f"choose one of {', '.join(ZH_SCRIPTS)}")
         job = AlignJob(zh=zh_file, en=None, output=output, name=name, mt=mt, mt_cache=mt_cache, force=force,
-                       options=AlignOptions(presegmented=presegmented, zh_script=zh_script), command=command)
+                       options=AlignOptions(presegmented=presegmented, zh_script=zh_script), command=command,
+                       tmx=_tmx_options(tmx_one_sided, False, None))
         models = load_models(embedder=None, mt=mt)  # a missing model fails now
         result = run_alignment(job, models, Progress(bar.start, bar.advance, bar.finish))
     except ToolkitError as error:
@@ -357,14 +385,15 @@ def _rewrite_tmx(jsonl: Path, records: list[dict], into: Optional[Path] = None) 
     """Rewrite the NAME.tmx next to ``jsonl`` from ``records`` (scores added), if the folder has one;
     into the folder ``into`` if given."""
     from toolkit.export.exports import zh_script
-    from toolkit.formats.writers import read_signature, script_language_tag, write_tmx_records
+    from toolkit.formats.writers import TmxOptions, read_signature, script_language_tag, write_tmx_records
 
     tmx = jsonl.with_suffix(".tmx")
     signature_path = jsonl.with_name(jsonl.stem + ".signature.json")
     if not tmx.is_file():
         return
     signature = read_signature(signature_path) if signature_path.is_file() else {}
-    write_tmx_records(into / tmx.name if into else tmx, records, signature, script_language_tag(zh_script(signature)))
+    write_tmx_records(into / tmx.name if into else tmx, records, signature, script_language_tag(zh_script(signature)),
+                      TmxOptions.recorded(signature))
 
 
 # ---------------------------------------------------------------------------
@@ -394,6 +423,9 @@ def export(
     keep_one_sided: bool = typer.Option(not _FILTERS.drop_one_sided, "--keep-one-sided", help="jsonl/tsv: keep 1-0 / 0-1 beads."),
     no_dedupe: bool = typer.Option(not _FILTERS.dedupe, "--no-dedupe", help="jsonl/tsv: keep repeated pairs."),
     split: bool = typer.Option(False, "--split", help="jsonl/tsv: write train/dev/test files, whole documents split by a hash of their names."),
+    tmx_one_sided: Optional[str] = typer.Option(None, "--tmx-one-sided", metavar="|".join(TMX_ONE_SIDED), help="tmx: " + _TMX_ONE_SIDED_HELP),
+    tmx_split_beads: bool = _TMX_SPLIT_BEADS,
+    srx: Optional[Path] = _SRX,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No filter summary."),
 ) -> None:
     """Export aligned results: TMX, training JSONL (Hugging Face translation shape), TSV, or a bilingual edition (HTML, Markdown, EPUB, DOCX).
@@ -417,6 +449,10 @@ def export(
             raise ToolkitError(f"--to {to} takes one folder and no --split", "several folders and --split are for jsonl and tsv")
         if len(out_dirs) > 1 and output is None:
             raise ToolkitError("several folders need an output file", "give one with -o FILE")
+        if to != "tmx" and (tmx_one_sided is not None or tmx_split_beads or srx is not None):
+            raise ToolkitError(f"--tmx-one-sided, --tmx-split-beads and --srx shape a TMX, not --to {to}",
+                               "drop them, or export with --to tmx")
+        tmx = _tmx_options(tmx_one_sided, tmx_split_beads, srx)
         try:
             front = FrontMatter(title=title, subtitle=subtitle, author=author, translator=translator,
                                 source_url=source_url, date=date)
@@ -436,7 +472,7 @@ def export(
         target = output or default_output(results[0], to)
         sources = {r.name: r.signature for r in results}
         written: list[Path] = []
-        summary = None
+        summary = tmx_counts = None
         try:
             if to in TRAINING_FORMATS:
                 kept, summaries = {}, []
@@ -455,7 +491,7 @@ def export(
                 result = results[0]
                 signature = export_signature(sources, to, command=command)
                 if to == "tmx":
-                    write_result_tmx(target, result, signature)
+                    tmx_counts = write_result_tmx(target, result, signature, tmx, _splitter(tmx))
                 elif to in ("html", "md"):
                     from toolkit.export.edition import render_html, render_markdown
 
@@ -476,7 +512,25 @@ def export(
     if not quiet:
         if summary is not None:
             typer.echo(summary.format(), err=True)
+        if tmx_counts is not None:
+            typer.echo(_format_tmx_counts(tmx_counts), err=True)
         typer.echo("wrote " + ", ".join(str(p) for p in written), err=True)
+
+
+def _splitter(tmx):
+    """The bead splitter --tmx-split-beads needs (the default embedder behind the cache), or None."""
+    if not tmx.split_beads:
+        return None
+    from toolkit.align.subunits import BeadSplitter
+    from toolkit.pipeline import cached_embedder
+
+    return BeadSplitter(cached_embedder())
+
+
+def _format_tmx_counts(counts: dict) -> str:
+    """``"459 beads -> 259 units (36 beads merged by SRX, 0 split; left out: 176 one-sided, 0 MT)"``."""
+    return (f"{counts['beads']} beads -> {counts['units']} units ({counts['merged']} beads merged by SRX, "
+            f"{counts['split']} split; left out: {counts['one_sided']} one-sided, {counts['mt']} machine-translated)")
 
 
 # ---------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from toolkit.core.errors import ToolkitError
 from toolkit.core.records import Alignment
 from toolkit.core.version import __version__
 from toolkit.formats.reader import read_input_bytes
+from toolkit.formats.writers import TmxOptions
 from toolkit.pipeline import (AlignOptions, Progress, align_documents, cached_embedder, fill_gaps, load_document,
                               load_pair, translate_texts, translation_only, untranslated_texts)
 
@@ -62,6 +63,8 @@ class AlignJob:
     ``run_details`` False keeps what differs from run to run (timings, cache hits,
     the command) out of the signature, so the same job always writes the same
     bytes; the details are still returned in :attr:`JobResult.details`.
+    ``tmx`` shapes the memory (one-sided units, SRX rules, split beads; see
+    :class:`toolkit.formats.writers.TmxOptions`); it is recorded in the signature.
     """
 
     zh: str
@@ -78,6 +81,7 @@ class AlignJob:
     force: bool = False
     command: str = ""
     run_details: bool = True
+    tmx: TmxOptions = TmxOptions()  # which beads become which units of NAME.tmx
 
     def __post_init__(self) -> None:
         for key in ("zh", "en", "output", "mt_cache", "embedding_cache"):
@@ -101,8 +105,11 @@ class AlignJob:
 
     def decisive(self) -> dict:
         """What decides the job's outputs besides its inputs' bytes (for keys: see :func:`job_key`)."""
-        return {"options": _as_json(self.options), "en_comment": self.en_comment, "mt": self.mt,
-                "score": self.score, "name": self.base_name, "translate_only": self.en is None}
+        decisive = {"options": _as_json(self.options), "en_comment": self.en_comment, "mt": self.mt,
+                    "score": self.score, "name": self.base_name, "translate_only": self.en is None}
+        if self.tmx != TmxOptions():  # only then: keys of jobs with the default memory stay what they were
+            decisive["tmx"] = {**self.tmx.describe(), "srx": self.tmx.srx.sha256 if self.tmx.srx else None}
+        return decisive
 
 
 def _as_json(options: AlignOptions) -> dict:
@@ -258,12 +265,18 @@ def _scoring(job: AlignJob, models: Models):
     return (spec, translator), None
 
 
-def _write(out_dir: Path, alignment: Alignment, records, extra, aside: Aside, command: str) -> list[Path]:
+def _write(out_dir: Path, alignment: Alignment, records, extra, aside: Aside, command: str,
+           tmx: TmxOptions = TmxOptions(), embedder: Embedder | None = None) -> list[Path]:
     from toolkit.formats.writers import write_alignment
 
+    splitter = None
+    if tmx.split_beads:
+        from toolkit.align.subunits import BeadSplitter
+
+        splitter = BeadSplitter(embedder or cached_embedder())
     try:
         return write_alignment(out_dir, alignment, records, extra=extra, keep_others=False, aside=aside,
-                               aside_to=aside.folder, command=command)
+                               aside_to=aside.folder, command=command, tmx=tmx, splitter=splitter)
     except OSError as exc:  # e.g. the output folder is a file, or not writable
         raise ToolkitError(f"cannot write to {out_dir}: {exc.strerror or exc}",
                            "choose another output folder with -o") from exc
@@ -345,6 +358,7 @@ def _finish(aligned: Aligned, models: Models, progress: Progress, aside: Aside) 
     if job.run_details and job.command:
         signature["command"] = job.command
     signature["inputs"] = aligned.inputs
+    signature["tmx"] = job.tmx.describe()
     alignment = replace(alignment, signature=signature)
     records, report, extra = None, None, {}
     started = time.perf_counter()
@@ -357,7 +371,7 @@ def _finish(aligned: Aligned, models: Models, progress: Progress, aside: Aside) 
             report.pop("translation", None)  # its cache counts differ from run to run
         extra[f"{job.base_name}{REPORT_SUFFIX}"] = lambda path: write_report(path, report)
     details["score_s"] = round(time.perf_counter() - started, 3)
-    paths = _write(job.out_dir, alignment, records, extra, aside, job.command)
+    paths = _write(job.out_dir, alignment, records, extra, aside, job.command, job.tmx, models.embedder)
     details["inputs"] = aligned.inputs
     return JobResult(job=job, alignment=alignment, out_dir=job.out_dir, paths=tuple(paths), report=report,
                      scorer=scoring[0] if scoring else None, not_scored=not_scored,

@@ -33,8 +33,9 @@ from toolkit.core.errors import FormatError, InputError, ToolkitError
 from toolkit.core.records import ORIGINS
 from toolkit.core.resultset import verify
 from toolkit.core.version import __version__
-from toolkit.formats.writers import (TMX_SCORE_PROPS, output_paths, set_members, read_jsonl, read_signature, read_tmx_memory, record_english,
-                             script_language_tag, tmx_zh_script, write_signature, write_tmx_records)
+from toolkit.formats.writers import (TMX_SCORE_PROPS, TmxOptions, UnitSplitter, output_paths, set_members, read_jsonl, read_signature,
+                             read_tmx_memory, record_english, script_language_tag, tmx_zh_script, write_signature,
+                             write_tmx_records)
 
 log = logging.getLogger(__name__)
 
@@ -466,19 +467,38 @@ def zh_script(signature: Mapping) -> str:
     return "traditional" if signature.get("zh_script_in") == "traditional" else "simplified"
 
 
-def write_result_tmx(path: str | Path, result: AlignedResult, signature: dict) -> None:
+def write_result_tmx(path: str | Path, result: AlignedResult, signature: dict, options: TmxOptions = TmxOptions(),
+                     splitter: UnitSplitter | None = None) -> dict:
     """Write the result as TMX 1.4b with :func:`toolkit.formats.writers.write_tmx_records`; ``signature`` goes in the header.
 
+    ``options`` (and ``splitter``, for a split) say which units are written; the
+    folder's sentence files, when it has them, give the pieces of a split.
     The header's signature also gets, under ``export.tu_fingerprints``, a
     :func:`pair_fingerprint` per tuid, so that :func:`load_tmx_result` can tell
     which units a translator edited. Refuses to overwrite a result's own files
-    (its ``NAME.tmx`` included: that one has the run's signature).
+    (its ``NAME.tmx`` included: that one has the run's signature). Returns the unit counts.
     """
     refuse_result_files(path)
     records = [{**record, "id": number} for number, record in enumerate(result.records, start=1)]
-    fingerprints = {str(record["id"]): pair_fingerprint(*pair_texts(record)) for record in records}
-    signature = {**signature, "export": {**signature.get("export", {}), "tu_fingerprints": fingerprints}}
-    write_tmx_records(path, records, signature, script_language_tag(zh_script(result.signature)))
+
+    def fingerprints(units: list[dict]) -> dict:
+        prints = {unit["tuid"]: pair_fingerprint(unit["zh"], unit["en"]) for unit in units}
+        return {"export": {**signature.get("export", {}), "tu_fingerprints": prints}}
+
+    return write_tmx_records(path, records, signature, script_language_tag(zh_script(result.signature)), options,
+                             splitter, _sentence_files(result), header=fingerprints)
+
+
+def _sentence_files(result: AlignedResult) -> tuple[list[str], list[str]] | None:
+    """The lines of the result's ``NAME.zh.txt`` and ``NAME.en.txt``, if it has both (a published edition has not)."""
+    if result.folder is None:
+        return None
+    paths = output_paths(result.folder, result.name)
+    try:
+        return (paths["zh"].read_text(encoding="utf-8").splitlines(),
+                paths["en"].read_text(encoding="utf-8").splitlines())
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 # ---------------------------------------------------------------------------

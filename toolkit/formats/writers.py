@@ -6,27 +6,34 @@ Every format puts the Chinese side first. Formats:
   indices, ``[]`` for an empty side). Gold files without a score are read too.
 - ``.zh.txt`` / ``.en.txt``: one segment per line; the indices refer to these lines.
 - ``.jsonl``: one bead per line with its texts and metadata, for review tools.
-- ``.tmx``: TMX 1.4b translation memory for CAT tools.
+- ``.tmx``: TMX 1.4b translation memory for CAT tools: the beads with a human text on both
+  sides by default, optionally merged by SRX rules or split into sub-units (:class:`TmxOptions`).
 - ``.signature.json``: how the alignment was made, so it can be reproduced.
 
 Bead numbers (JSONL ``id``, TMX ``tuid``) are 1-based, matching the line
-number of the bead in the ``.align`` file. Every file is written atomically.
+number of the bead in the ``.align`` file (a merged TMX unit is ``12+13``, the
+parts of a split bead ``12.1``, ``12.2``). Every file is written atomically.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from toolkit.core.atomic import atomic_write_text, atomic_writer
 from toolkit.core.errors import FormatError, InputError, ToolkitError
 from toolkit.core.records import Alignment, Bead, Document, Segment
 from toolkit.core.resultset import FolderLock, recover, staged_set
 from toolkit.core.version import __version__
+from toolkit.formats.srx import SrxRules
+
+log = logging.getLogger(__name__)
 
 SCORE_DECIMALS = 4
 TMX_CREATION_TOOL = "bitext"
@@ -290,28 +297,279 @@ TMX_UNREVIEWED = "pending"  # a review state that is not written (the unit was n
 _REVIEW_TIME = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})Z")
 
 
-def write_tmx(path: str | Path, alignment: Alignment, zh_lang: str | None = None) -> None:
-    """Write the alignment as a TMX 1.4b memory, one ``<tu>`` per bead (see :func:`write_tmx_records`).
+SENTENCE_KIND = "sentence"  # the segment kind a unit must have to be merged with its neighbours
+TMX_ONE_SIDED = ("drop", "keep")  # what --tmx-one-sided takes; the first is the default
+TMX_OPTIONS_KEY = "tmx"  # where the TMX options and unit counts go in the header's signature
+ZH_SRX_LANG = "zh"  # the language codes SRX rules are looked up with (the map's patterns match these)
+EN_SRX_LANG = "en"
+
+
+@dataclass(frozen=True)
+class TmxOptions:
+    """How bead records become TMX units.
+
+    ``one_sided``: "drop" (the default) leaves out every unit that lacks a
+    human text on a side: 1-0 and 0-1 beads, and a Chinese passage whose only
+    English is an unreviewed machine translation (origin ``mt``); a reviewer's
+    translation counts as human. "keep" writes one unit per bead as before
+    (a one-sided tu has a single tuv; MT English is marked ``x-origin mt``).
+    ``split_beads``: cut an n-m bead into sub-units where its pieces pair up
+    (see :class:`UnitSplitter`). ``srx``: segmentation rules; the Chinese and
+    English of each unit are cut into the rules' segments (the pieces a split
+    works on), and consecutive beads whose Chinese the rules see as one segment
+    are merged into one unit, so that a CAT tool's own segments find exact matches.
+    """
+
+    one_sided: str = TMX_ONE_SIDED[0]
+    split_beads: bool = False
+    srx: SrxRules | None = None
+
+    def __post_init__(self) -> None:
+        if self.one_sided not in TMX_ONE_SIDED:
+            raise ValueError(f"one-sided units: {self.one_sided!r}; expected one of {', '.join(TMX_ONE_SIDED)}")
+
+    def describe(self) -> dict:
+        return {"one_sided": self.one_sided, "split_beads": self.split_beads,
+                "srx": self.srx.describe() if self.srx else None}
+
+    @classmethod
+    def recorded(cls, signature: Mapping) -> TmxOptions:
+        """The options a result's signature records under ``tmx``, for rewriting its memory after a review or a score.
+
+        The one-sided policy, and the SRX rules if their file is still where it was
+        read, unchanged (else they are left out, with a warning in the log). A
+        split needs an embedder: ``split_beads`` is not carried over.
+        """
+        recorded = signature.get(TMX_OPTIONS_KEY)
+        recorded = recorded if isinstance(recorded, Mapping) else {}
+        one_sided = recorded.get("one_sided")
+        srx = None
+        source = recorded.get("srx")
+        if isinstance(source, Mapping) and source.get("path"):
+            from toolkit.formats.srx import read_srx
+
+            try:
+                srx = read_srx(source["path"])
+            except ToolkitError as exc:
+                log.warning("the memory is rewritten without its SRX rules: %s", exc.message)
+            if srx is not None and srx.sha256 != source.get("sha256"):
+                log.warning("the memory is rewritten without its SRX rules: %s changed since", source["path"])
+                srx = None
+        return cls(one_sided=one_sided if one_sided in TMX_ONE_SIDED else TMX_ONE_SIDED[0], srx=srx)
+
+
+class UnitSplitter(Protocol):
+    """Pairs the pieces of a bead's two sides, for ``TmxOptions.split_beads`` (see toolkit.align.subunits)."""
+
+    def pieces(self, text: str, lang: str) -> list[str]:
+        """A side's text cut into sentences, when neither SRX rules nor the sentence files say where."""
+
+    def split(self, zh: Sequence[str], en: Sequence[str]) -> list[tuple[range, range]]:
+        """Monotone parts covering both piece lists, each with both sides non-empty; one part: no split."""
+
+
+def _english_source(record: Mapping) -> str:
+    """Where a bead's English comes from: "original", "translation" (a reviewer's), "mt", or "" (none)."""
+    if record.get("en_ids") or (record.get("en") or "").strip():
+        return "original"
+    if not record_english(record):
+        return ""
+    return "mt" if record.get("origin") == "mt" else "translation"
+
+
+def _srx_break_between(srx: SrxRules, left: str, right: str) -> bool:
+    """Whether the rules break between two consecutive Chinese texts (judged on their joined neighbourhood)."""
+    from toolkit.formats.srx import BEFORE_WINDOW
+
+    tail, head = left[-BEFORE_WINDOW:], right[:BEFORE_WINDOW]
+    return srx.breaks_at(tail + ZH_JOINER + head, len(tail), ZH_SRX_LANG)
+
+
+def _merge_runs(units: list[dict], srx: SrxRules) -> list[dict]:
+    """Merge consecutive units whose Chinese the SRX rules keep in one segment.
+
+    A run is merged only if each of its units with Chinese has a human English
+    (an original or a reviewer's translation): a merged unit must be a whole
+    pair. English-only units inside the run join it (their English lies between).
+    """
+    out: list[dict] = []
+    run: list[dict] = []  # from a unit with Chinese up to the current one
+
+    def close() -> None:
+        tail = []
+        while run and not run[-1]["zh"]:  # English-only units after the last Chinese are not in the segment
+            tail.insert(0, run.pop())
+        with_zh = [u for u in run if u["zh"]]
+        if len(with_zh) > 1 and all(u["en_source"] in ("original", "translation") for u in with_zh):
+            out.append(_merged(run))
+        else:
+            out.extend(run)
+        out.extend(tail)
+        run.clear()
+
+    for unit in units:
+        if unit["zh"]:
+            last = next((u for u in reversed(run) if u["zh"]), None)
+            # The records do not keep paragraph breaks, where a CAT tool always cuts: a heading or note
+            # stands alone, and a speaker's turn (the unit names its speaker) starts a new segment.
+            if (last is None or {last.get("kind", SENTENCE_KIND), unit.get("kind", SENTENCE_KIND)} != {SENTENCE_KIND}
+                    or unit.get("speaker") or _srx_break_between(srx, last["zh"], unit["zh"])):
+                close()
+            run.append(unit)
+        elif run:
+            run.append(unit)
+        else:
+            out.append(unit)
+    close()
+    return out
+
+
+def _merged(group: list[dict]) -> dict:
+    origins = {u["origin"] for u in group}
+    zh_count = sum(u["zh_count"] for u in group)
+    en_count = sum(u["en_count"] for u in group)
+    dates = [str(u["reviewed_at"]) for u in group if u.get("reviewed_at")]
+    reviews = {u.get("review") for u in group}
+    return {
+        "tuid": "+".join(u["tuid"] for u in group),
+        "beads": [b for u in group for b in u["beads"]],
+        "zh": ZH_JOINER.join(u["zh"] for u in group if u["zh"]),
+        "en": EN_JOINER.join(u["en"] for u in group if u["en"]),
+        "en_source": "original" if any(u["en_source"] == "original" for u in group) else "translation",
+        "origin": "human" if "human" in origins else "aligned",
+        "score": min(float(u["score"]) for u in group),
+        "type": f"{zh_count}-{en_count}",
+        "zh_count": zh_count,
+        "en_count": en_count,
+        "speaker": next((u["speaker"] for u in group if u.get("speaker")), None),
+        "mt_flags": [],
+        "review": reviews.pop() if len(reviews) == 1 else None,
+        "reviewed_at": max(dates) if dates else None,
+        "en_start": next((u["en_start"] for u in group if u.get("en_start") is not None), None),
+    }
+
+
+def _base_unit(record: Mapping) -> dict:
+    unit = dict(record)
+    unit.update(tuid=str(record["id"]), beads=[record["id"]], en=record_english(record),
+                en_source=_english_source(record), zh_count=len(record["zh_ids"]), en_count=len(record["en_ids"]))
+    return unit
+
+
+def _pieces(unit: Mapping, options: TmxOptions, splitter: UnitSplitter | None,
+            sentences: tuple[Sequence[str], Sequence[str]] | None) -> tuple[list[str], list[str]]:
+    """A unit's two sides as pieces: the SRX segments, else the sentence files' lines, else the splitter's cut."""
+    if options.srx is not None:
+        return options.srx.segment(unit["zh"], ZH_SRX_LANG), options.srx.segment(unit["en"], EN_SRX_LANG)
+    if sentences is not None and len(unit["beads"]) == 1:
+        zh = [sentences[0][i] for i in unit.get("zh_ids", ()) if i < len(sentences[0])]
+        en = [sentences[1][i] for i in unit.get("en_ids", ()) if i < len(sentences[1])]
+        if ZH_JOINER.join(zh) == unit["zh"] and EN_JOINER.join(en) == unit["en"]:
+            return zh, en
+    if splitter is not None:
+        return splitter.pieces(unit["zh"], "zh"), splitter.pieces(unit["en"], "en")
+    return [unit["zh"]], [unit["en"]]
+
+
+def _split(unit: dict, zh: list[str], en: list[str], splitter: UnitSplitter) -> list[dict]:
+    parts = splitter.split(zh, en)
+    if len(parts) < 2:
+        return [unit]
+    out = []
+    for number, (zh_part, en_part) in enumerate(parts, start=1):
+        if not zh_part or not en_part:
+            raise ValueError(f"a splitter returned a part with an empty side for tu {unit['tuid']}")
+        out.append({**unit, "tuid": f"{unit['tuid']}.{number}",
+                    "zh": ZH_JOINER.join(zh[i] for i in zh_part), "en": EN_JOINER.join(en[i] for i in en_part),
+                    "type": f"{len(zh_part)}-{len(en_part)}", "zh_count": len(zh_part), "en_count": len(en_part),
+                    "bleu": None, "chrf": None})  # a pair's sentence scores do not describe its parts
+    return out
+
+
+def tmx_units(records: Sequence[Mapping], options: TmxOptions = TmxOptions(), splitter: UnitSplitter | None = None,
+              sentences: tuple[Sequence[str], Sequence[str]] | None = None) -> tuple[list[dict], dict]:
+    """The TMX units of bead records under ``options``, and counts of what was done.
+
+    Each unit is a record-like dict: ``tuid`` (the bead number; ``12+13`` for
+    beads merged by SRX, ``12.1``, ``12.2`` for the parts of a split bead),
+    ``beads`` (the bead numbers it comes from), ``zh``, ``en`` (the English
+    written: original, reviewer's translation or MT), ``en_source`` and the
+    record's own keys. ``sentences`` are the Chinese and English sentence texts
+    by index (the result's sentence files), the pieces of a split when there are
+    no SRX rules. ``splitter`` is needed for ``options.split_beads``.
+    Counts: ``beads``, ``merged`` (beads merged into fewer units), ``split``
+    (beads cut into parts), ``one_sided`` and ``mt`` (units left out), ``units``.
+    """
+    if options.split_beads and splitter is None:
+        raise ValueError("split_beads needs a splitter")
+    units = [_base_unit(record) for record in records]
+    counts = {"beads": len(units), "merged": 0, "split": 0, "one_sided": 0, "mt": 0}
+    if options.srx is not None:
+        merged = _merge_runs(units, options.srx)
+        counts["merged"] = sum(len(u["beads"]) for u in merged if len(u["beads"]) > 1)
+        units = merged
+    if options.split_beads:
+        cut = []
+        for unit in units:
+            if unit["zh"] and unit["en_source"] in ("original", "translation"):
+                zh, en = _pieces(unit, options, splitter, sentences)
+                if len(zh) > 1 or len(en) > 1:
+                    parts = _split(unit, zh, en, splitter)
+                    counts["split"] += len(parts) > 1
+                    cut.extend(parts)
+                    continue
+            cut.append(unit)
+        units = cut
+    if options.one_sided == "drop":
+        kept = []
+        for unit in units:
+            if not unit["zh"] or not unit["en"]:
+                counts["one_sided"] += 1
+            elif unit["en_source"] == "mt":
+                counts["mt"] += 1
+            else:
+                kept.append(unit)
+        units = kept
+    counts["units"] = len(units)
+    return units, counts
+
+
+def write_tmx(path: str | Path, alignment: Alignment, zh_lang: str | None = None,
+              options: TmxOptions = TmxOptions(), splitter: UnitSplitter | None = None) -> dict:
+    """Write the alignment as a TMX 1.4b memory (see :func:`write_tmx_records`); returns the unit counts.
 
     The Chinese tag is ``zh_lang`` or, by default, :func:`zh_language_tag`.
     """
-    write_tmx_records(path, bead_records(alignment), alignment.signature, zh_lang or zh_language_tag(alignment.zh))
+    return write_tmx_records(path, bead_records(alignment), alignment.signature,
+                             zh_lang or zh_language_tag(alignment.zh), options, splitter,
+                             (alignment.zh.texts(), alignment.en.texts()))
 
 
-def write_tmx_records(path: str | Path, records: Sequence[Mapping], signature: Mapping, zh_lang: str) -> None:
+def write_tmx_records(path: str | Path, records: Sequence[Mapping], signature: Mapping, zh_lang: str,
+                      options: TmxOptions = TmxOptions(), splitter: UnitSplitter | None = None,
+                      sentences: tuple[Sequence[str], Sequence[str]] | None = None,
+                      header: Callable[[list[dict]], Mapping] | None = None) -> dict:
     """Write bead records (:func:`bead_records`, possibly with extra keys) as a TMX 1.4b memory.
 
-    One ``<tu>`` per record, ``tuid`` its id, ``changedate`` its ``reviewed_at``
-    (if any). Each tu carries props ``x-origin``, ``x-score``, ``x-bead-type``,
-    ``x-speaker`` (when known), ``x-mt-flags`` (when any), ``x-en-start`` (the English's
-    start in seconds, when timed) and those of
-    :data:`TMX_RECORD_PROPS` the record has (a ``review`` of "pending" is not
-    written); the header carries ``signature`` as JSON in ``x-signature``. A bead
-    with an empty side gets a tu with just the tuv it has. The English tuv of a bead
-    without an English original is its ``translation`` (a reviewer's), else, for
-    origin ``mt``, its ``mt`` text. XML-illegal control characters are dropped and
-    line breaks become spaces.
+    The units are those of :func:`tmx_units` (by default: one per bead that has
+    a human text on both sides). Returns its counts, which also go, with the
+    options, into the header's signature under ``tmx``.
+
+    Each ``<tu>`` has ``tuid`` the unit's, ``changedate`` its ``reviewed_at``
+    (if any), and props ``x-origin``, ``x-score``, ``x-bead-type``, ``x-speaker``
+    (when known), ``x-mt-flags`` (when any), ``x-en-start`` (the English's start in
+    seconds, when timed), ``x-beads`` (the bead numbers, for
+    a merged or split unit) and those of :data:`TMX_RECORD_PROPS` the record has
+    (a ``review`` of "pending" is not written); the header carries ``signature``
+    as JSON in ``x-signature``. A unit with an empty side (``one_sided="keep"``)
+    gets just the tuv it has. XML-illegal control characters are dropped and line
+    breaks become spaces. The file validates against the TMX 1.4b DTD.
+    ``header(units)`` may add entries to the header's signature.
     """
+    units, counts = tmx_units(records, options, splitter, sentences)
+    signature = {**signature, TMX_OPTIONS_KEY: {**options.describe(), "counts": counts}}
+    if header is not None:
+        signature.update(header(units))
     signature_json = json.dumps(signature, sort_keys=True, ensure_ascii=False, default=str)
     header_attrs = {
         "creationtool": TMX_CREATION_TOOL,
@@ -330,29 +588,31 @@ def write_tmx_records(path: str | Path, records: Sequence[Mapping], signature: M
         out.write(f"  <header {attrs}>\n")
         out.write(_prop("x-signature", signature_json, "    "))
         out.write("  </header>\n  <body>\n")
-        for record in records:
-            changed = _REVIEW_TIME.fullmatch(str(record.get("reviewed_at") or ""))
+        for unit in units:
+            changed = _REVIEW_TIME.fullmatch(str(unit.get("reviewed_at") or ""))
             date = ' changedate="{}{}{}T{}{}{}Z"'.format(*changed.groups()) if changed else ""
-            out.write(f'    <tu tuid="{record["id"]}"{date}>\n')
-            out.write(_prop("x-origin", record["origin"], "      "))
-            out.write(_prop("x-score", f"{float(record['score']):.{SCORE_DECIMALS}f}", "      "))
-            out.write(_prop("x-bead-type", record["type"], "      "))
-            if record.get("speaker"):
-                out.write(_prop("x-speaker", record["speaker"], "      "))
-            if record.get("mt_flags"):
-                out.write(_prop("x-mt-flags", " ".join(record["mt_flags"]), "      "))
-            if record.get("en_start") is not None:
-                out.write(_prop("x-en-start", f"{float(record['en_start']):.{TIME_DECIMALS}f}", "      "))
+            out.write(f'    <tu tuid="{_escape_attr(unit["tuid"])}"{date}>\n')
+            out.write(_prop("x-origin", unit["origin"], "      "))
+            out.write(_prop("x-score", f"{float(unit['score']):.{SCORE_DECIMALS}f}", "      "))
+            out.write(_prop("x-bead-type", unit["type"], "      "))
+            if unit.get("speaker"):
+                out.write(_prop("x-speaker", unit["speaker"], "      "))
+            if unit.get("mt_flags"):
+                out.write(_prop("x-mt-flags", " ".join(unit["mt_flags"]), "      "))
+            if unit.get("en_start") is not None:
+                out.write(_prop("x-en-start", f"{float(unit['en_start']):.{TIME_DECIMALS}f}", "      "))
+            if unit["tuid"] != str(unit["beads"][0]):
+                out.write(_prop("x-beads", " ".join(str(b) for b in unit["beads"]), "      "))
             for key, prop_type in TMX_RECORD_PROPS:
-                if record.get(key) is not None and not (key == "review" and record[key] == TMX_UNREVIEWED):
-                    out.write(_prop(prop_type, _number(record[key]), "      "))
-            if record["zh_ids"]:
-                out.write(_tuv(zh_lang, record["zh"]))
-            english = record_english(record)
-            if record["en_ids"] or english:
-                out.write(_tuv("en", english))
+                if unit.get(key) is not None and not (key == "review" and unit[key] == TMX_UNREVIEWED):
+                    out.write(_prop(prop_type, _number(unit[key]), "      "))
+            if unit["zh"]:
+                out.write(_tuv(zh_lang, unit["zh"]))
+            if unit["en"]:
+                out.write(_tuv("en", unit["en"]))
             out.write("    </tu>\n")
         out.write("  </body>\n</tmx>\n")
+    return counts
 
 
 def _number(value) -> str:
@@ -581,7 +841,8 @@ def write_alignment(out_dir: str | Path, alignment: Alignment,
                     records: Sequence[Mapping] | None = None,
                     extra: Mapping[str, Callable[[Path], None]] | None = None,
                     keep_others: bool = True, aside: Iterable[str] = (), aside_to: Path | None = None,
-                    command: str = "") -> list[Path]:
+                    command: str = "", tmx: TmxOptions | None = None,
+                    splitter: UnitSplitter | None = None) -> list[Path]:
     """Write every format for ``alignment`` into ``out_dir`` (created if needed), as one set.
 
     ``records`` replaces :func:`bead_records` in the JSONL and TMX: the same
@@ -591,6 +852,8 @@ def write_alignment(out_dir: str | Path, alignment: Alignment,
     (:mod:`toolkit.core.resultset`): under the folder's lock, staged, then committed
     with its manifest, so readers see the old set or the new one, never a mix; see
     :func:`toolkit.core.resultset.staged_set` for ``keep_others``, ``aside`` and ``aside_to``.
+    ``tmx`` (and ``splitter``, for a split) say how the TMX is made; by default,
+    as the signature records (:meth:`TmxOptions.recorded`).
     Returns the paths in this order: ``.align``, ``.zh.txt``, ``.en.txt``,
     ``.jsonl``, ``.tmx``, ``.signature.json``, then those of ``extra``.
     """
@@ -611,7 +874,9 @@ def write_alignment(out_dir: str | Path, alignment: Alignment,
             write_sentences(staged["zh"], alignment.zh)
             write_sentences(staged["en"], alignment.en)
             write_records(staged["jsonl"], records)
-            write_tmx_records(staged["tmx"], records, alignment.signature, zh_language_tag(alignment.zh))
+            write_tmx_records(staged["tmx"], records, alignment.signature, zh_language_tag(alignment.zh),
+                              tmx or TmxOptions.recorded(alignment.signature), splitter,
+                              (alignment.zh.texts(), alignment.en.texts()))
             write_signature(staged["signature"], alignment.signature)
             for filename, writer in extra.items():
                 writer(staging / filename)
