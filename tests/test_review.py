@@ -328,9 +328,9 @@ def test_journal_create_refuses_to_overwrite(tmp_path):
 
 
 def _score_folder(folder: Path, bleu: dict[int, float]) -> None:
-    """Add bleu/chrf to the folder's JSONL as `bitext score` does (None where a bead has no score)."""
-    records = [{**r, "bleu": bleu.get(r["id"]), "chrf": None if r["id"] not in bleu else bleu[r["id"]] + 10}
-               for r in read_jsonl(folder / "doc.jsonl")]
+    """Add bleu/chrf to the folder's JSONL as `bitext score` does (None where a bead has no score); keys: bead numbers."""
+    records = [{**r, "bleu": bleu.get(n), "chrf": None if n not in bleu else bleu[n] + 10}
+               for n, r in enumerate(read_jsonl(folder / "doc.jsonl"), start=1)]
     with FolderLock(folder), staged_set(folder, "doc") as staging:  # as a set, with its manifest
         write_records(staging / "doc.jsonl", records)
 

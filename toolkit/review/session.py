@@ -9,8 +9,13 @@ holds the alignment as it was when the review started (and the sha256 of its
 gives the current state, even after an export has rewritten the folder; undo
 and redo are journal entries too.
 
-Bead numbers are 1-based, as in the JSONL ``id`` and the ``.align`` line
-number, and always refer to the current state. In the state, a bead holds its
+Bead numbers are 1-based, as the ``.align`` line number, and always refer
+to the current state (they shift after a merge or split). Bead *ids*
+(``"b243"``, the JSONL ``id``) are stable: the aligner gives ``b1..bN``, a
+merge keeps the first bead's id, a split keeps the id for its first part and
+gives the second a new one, one more than the highest id the review has ever
+used (recorded in the journal entry as ``new_id``, so replay gives the same
+ids, and never reused, even after an undo). In the state, a bead holds its
 segments themselves; sentence indices are assigned only on export, so an
 edit that changes the number of sentences on a side shifts later indices.
 
@@ -43,7 +48,7 @@ from pathlib import Path
 
 from toolkit.core.atomic import atomic_write_text
 from toolkit.core.errors import FormatError, InputError, ToolkitError
-from toolkit.core.records import Alignment, Bead, Document, Segment
+from toolkit.core.records import Alignment, Bead, Document, Segment, bead_id, bead_id_number, record_bead_id
 from toolkit.core.resultset import verify
 from toolkit.formats.writers import (bead_records, output_paths, set_members, read_align, read_jsonl, read_signature, write_align,
                       write_alignment, write_sentences)
@@ -89,6 +94,7 @@ class ReviewBead:
     mt_flags: tuple[str, ...] = ()
     translation: str | None = None  # English for Chinese with no English original
     mt_model: str | None = None  # the translator that made mt_text, when a review re-translated it
+    id: str = ""  # the stable bead id, "b243"
 
     def __post_init__(self) -> None:
         if not self.zh and not self.en:
@@ -172,14 +178,15 @@ def _reviewed(bead: ReviewBead, review: str, at: str) -> ReviewBead:
     return replace(bead, review=review, reviewed_at=at)
 
 
-def _rebuilt(zh: tuple[Segment, ...], en: tuple[Segment, ...], at: str,
+def _rebuilt(id: str, zh: tuple[Segment, ...], en: tuple[Segment, ...], at: str,
              translation: str | None = None, mt_text: str | None = None,
              mt_flags: tuple[str, ...] = ()) -> ReviewBead:
     """A bead whose pairing a person made; an English original replaces any translation."""
     if en:
         translation, mt_text, mt_flags = None, None, ()
     return ReviewBead(zh=zh, en=en, score=HUMAN_PAIR_SCORE if zh and en else 0.0, origin="human",
-                      review="edited", reviewed_at=at, mt_text=mt_text, mt_flags=mt_flags, translation=translation)
+                      review="edited", reviewed_at=at, mt_text=mt_text, mt_flags=mt_flags, translation=translation,
+                      id=id)
 
 
 def _approve(op: dict, beads: Sequence[ReviewBead], at: str) -> Change:
@@ -235,7 +242,7 @@ def _set_side(side: str) -> Callable[[dict, Sequence[ReviewBead], str], Change]:
 def _merge(a: ReviewBead, b: ReviewBead, at: str) -> ReviewBead:
     translations = [t for t in (a.translation, b.translation) if t]
     mts = [t for t in (a.mt_text, b.mt_text) if t]
-    return _rebuilt(a.zh + b.zh, a.en + b.en, at, " ".join(translations) or None, " ".join(mts) or None,
+    return _rebuilt(a.id, a.zh + b.zh, a.en + b.en, at, " ".join(translations) or None, " ".join(mts) or None,
                     tuple(dict.fromkeys(a.mt_flags + b.mt_flags)))
 
 
@@ -271,7 +278,11 @@ def _split(op: dict, beads: Sequence[ReviewBead], at: str) -> Change:
         raise ReviewError(f"splitting bead {n} ({bead.kind}) after {zh_at} zh and {en_at} en sentences "
                           "would leave an empty bead",
                           "each part needs at least one sentence on one side")
-    return Change(n - 1, (bead,), (_rebuilt(*first, at), _rebuilt(*second, at)))
+    new_id = op.get("new_id")
+    if bead_id_number(new_id) is None or any(b.id == new_id for b in beads):
+        raise ReviewError(f"a split needs a new, unused bead id for its second part, not {new_id!r}",
+                          "the review session gives one; a journal line was edited by hand?")
+    return Change(n - 1, (bead,), (_rebuilt(bead.id, *first, at), _rebuilt(new_id, *second, at)))
 
 
 def _move(op: dict, beads: Sequence[ReviewBead], at: str) -> Change:
@@ -300,7 +311,7 @@ def _move(op: dict, beads: Sequence[ReviewBead], at: str) -> Change:
         raise ReviewError(f"moving the last sentence out of bead {n} would empty it",
                           f"merge bead {n} with the {'next' if to == 'next' else 'previous'} bead instead")
     gets = {"zh": other.zh, "en": other.en, side: received}
-    pair = (_rebuilt(rest["zh"], rest["en"], at), _rebuilt(gets["zh"], gets["en"], at))
+    pair = (_rebuilt(bead.id, rest["zh"], rest["en"], at), _rebuilt(other.id, gets["zh"], gets["en"], at))
     if to == "prev":
         return Change(n - 2, (other, bead), (pair[1], pair[0]))
     return Change(n - 1, (bead, other), pair)
@@ -431,7 +442,7 @@ def beads_from_records(zh_texts: Sequence[str], en_texts: Sequence[str], records
     The records must cover every sentence of both sides once, in order (as
     ``bitext align`` writes them); otherwise FormatError naming ``where``.
     """
-    beads, next_zh, next_en = [], 0, 0
+    beads, next_zh, next_en, ids = [], 0, 0, set()
     for number, record in enumerate(records, start=1):
         try:
             zh_ids, en_ids = [int(i) for i in record["zh_ids"]], [int(i) for i in record["en_ids"]]
@@ -448,12 +459,17 @@ def beads_from_records(zh_texts: Sequence[str], en_texts: Sequence[str], records
                                kind=kind) for k, i in enumerate(en_ids))
             origin = record.get("origin", "aligned")
             mt_text = record.get("mt")
+            identifier = record_bead_id(record.get("id"), number)
+            if identifier in ids:
+                raise ValueError(f"its id {identifier!r} is another bead's too")
+            ids.add(identifier)
             translation = record.get("translation", mt_text if origin == "mt" else None)
             beads.append(ReviewBead(zh=zh, en=en, score=float(record.get("score") or 0.0), origin=origin,
                                     review=record.get("review") or ("approved" if origin == "human" else "pending"),
                                     reviewed_at=record.get("reviewed_at"), mt_text=mt_text,
                                     mt_flags=tuple(record.get("mt_flags") or ()),
-                                    translation=None if en else translation, mt_model=record.get("mt_model")))
+                                    translation=None if en else translation, mt_model=record.get("mt_model"),
+                                    id=identifier))
         except (KeyError, TypeError, ValueError) as exc:
             raise FormatError(f"{where}, bead {number} cannot be reviewed: {exc}",
                               "review needs a complete alignment as written by bitext align") from exc
@@ -481,7 +497,7 @@ def _header_records(beads: Sequence[ReviewBead]) -> tuple[list[str], list[str], 
     for bead in beads:
         speaker = next((s.speaker for s in (*bead.zh, *bead.en) if s.speaker), None)
         kinds = {s.kind for s in (bead.zh or bead.en)}
-        records.append({"zh_ids": list(range(len(zh_texts), len(zh_texts) + len(bead.zh))),
+        records.append({"id": bead.id, "zh_ids": list(range(len(zh_texts), len(zh_texts) + len(bead.zh))),
                         "en_ids": list(range(len(en_texts), len(en_texts) + len(bead.en))),
                         "score": bead.score, "origin": bead.origin, "review": bead.review,
                         "reviewed_at": bead.reviewed_at, "mt": bead.mt_text, "mt_flags": list(bead.mt_flags),
@@ -511,6 +527,10 @@ class ReviewSession:
     clock: Callable[[], str] = utc_now
     done: list[Change] = field(default_factory=list)
     undone: list[Change] = field(default_factory=list)
+    last_id: int = 0  # the highest bead id number this review has used: a split's new id is the next one
+
+    def __post_init__(self) -> None:
+        self.last_id = max([self.last_id, *(bead_id_number(b.id) or 0 for b in (*self.original, *self.beads))])
 
     @property
     def paths(self) -> dict[str, Path]:
@@ -557,7 +577,7 @@ class ReviewSession:
         try:
             beads = beads_from_records(header["zh"], header["en"], header["beads"], f"{journal_path.name}, header")
             session = cls(out_dir, name, list(beads), dict(header["signature"]), str(header["zh_script"]),
-                          tuple(beads), journal, list(journal.warnings), clock)
+                          tuple(beads), journal, list(journal.warnings), clock, last_id=int(header.get("last_id") or 0))
         except (KeyError, TypeError) as exc:
             raise JournalError(f"{journal_path.name} has a damaged header ({exc})",
                                f"move {journal_path.name} away to start a new review") from exc
@@ -583,7 +603,7 @@ class ReviewSession:
                 if op in HISTORY_OPS:
                     self._history(op)
                 elif op in OPERATIONS:
-                    change = OPERATIONS[op](entry, self.beads, str(entry.get("at", "")))
+                    change = OPERATIONS[op](self._with_new_id(entry), self.beads, str(entry.get("at", "")))
                     self._apply(change)
                     self.done.append(change)
                     self.undone.clear()
@@ -597,6 +617,21 @@ class ReviewSession:
     def _apply(self, change: Change, reverse: bool = False) -> None:
         old, new = (change.new, change.old) if reverse else (change.old, change.new)
         self.beads[change.start:change.start + len(old)] = new
+        self.last_id = max([self.last_id, *(bead_id_number(b.id) or 0 for b in new)])
+
+    def _with_new_id(self, op: dict) -> dict:
+        """``op`` as it is done and journaled: a split names the id of its second part.
+
+        The id the op already names (a journal entry's) if no bead has it, else one
+        above the highest id the review ever used; journals written before ids were
+        stable give the same ids on every replay, since they are assigned in order.
+        """
+        if op.get("op") != "split":
+            return op
+        wanted = op.get("new_id")
+        if bead_id_number(wanted) is None or any(b.id == wanted for b in self.beads):
+            wanted = bead_id(self.last_id + 1)
+        return {**op, "new_id": wanted}
 
     def _history(self, op: str) -> None:
         source, target = (self.done, self.undone) if op == "undo" else (self.undone, self.done)
@@ -611,6 +646,7 @@ class ReviewSession:
             zh_texts, en_texts, records = _header_records(self.original)
             header = {"format": JOURNAL_FORMAT, "version": JOURNAL_VERSION, "name": self.name,
                       "id": uuid.uuid4().hex[:16], "identity": file_identity(self.paths), "started": self.clock(),
+                      "last_id": self.last_id,
                       "signature": self.signature, "zh_script": self.zh_script,
                       "zh": zh_texts, "en": en_texts, "beads": records}
             self.journal = _io(lambda: Journal.create(self.journal_path, header), self.out_dir)
@@ -638,7 +674,7 @@ class ReviewSession:
         """
         at = self.clock()
         trial = ReviewSession(self.out_dir, self.name, list(self.beads), self.signature, self.zh_script,
-                              self.original, done=list(self.done), undone=list(self.undone))
+                              self.original, done=list(self.done), undone=list(self.undone), last_id=self.last_id)
         for op in ops:
             trial._step(op, at)  # raises before anything is journaled
         changed = 0
@@ -658,6 +694,7 @@ class ReviewSession:
             return True
         if name not in OPERATIONS:
             raise ReviewError(f"unknown operation {name!r}", f"choose one of {', '.join([*OPERATIONS, *HISTORY_OPS])}")
+        op = self._with_new_id(op)
         change = OPERATIONS[name](op, self.beads, at)
         if change.old == change.new:
             return False
@@ -820,7 +857,7 @@ class ReviewSession:
             en_ids = tuple(range(len(en), len(en) + len(bead.en)))
             zh += [replace(s, index=i) for s, i in zip(bead.zh, zh_ids)]
             en += [replace(s, index=i) for s, i in zip(bead.en, en_ids)]
-            beads.append(Bead(zh_ids, en_ids, bead.score, bead.export_origin, bead.mt_text, bead.mt_flags))
+            beads.append(Bead(zh_ids, en_ids, bead.score, bead.export_origin, bead.mt_text, bead.mt_flags, bead.id))
         status = self.status()
         signature = {**self.signature, "review": {
             "journal": self.journal_path.name, "operations": status.operations,
@@ -1046,17 +1083,24 @@ def rebase_review(journal_path: str | Path, session: ReviewSession) -> RebaseRep
     if old_texts != new_texts:
         raise JournalError(f"{Path(journal_path).name} reviews other texts than {session.name}",
                            "a review can be carried over only to a new alignment of the same two texts")
+    effective = _effective_ops(journal.entries)
+    old_last = int(header.get("last_id") or 0)
+    if session.journal is None and not session.done:
+        final = _old_review(journal_path, old, effective, old_last)
+        _carry_ids(session, old, final.beads, final.last_id)
+    scratch = _old_review(journal_path, old, [], old_last)
     applied, in_effect, dropped = [], [], []
-    for entry in _effective_ops(journal.entries):
-        op = {k: v for k, v in entry.items() if k != "at"}
+    for entry in effective:
         try:
+            entry = scratch._with_new_id(entry)  # a split's second part keeps the id the old review gave it
+            op = {k: v for k, v in entry.items() if k != "at"}
             targets = _targets(op)
-            keys = [_key(old[n - 1]) for n in targets]
-            change = OPERATIONS[op["op"]](entry, old, str(entry.get("at", "")))
+            keys = [_key(scratch.beads[n - 1]) for n in targets]
+            change = OPERATIONS[op["op"]](entry, scratch.beads, str(entry.get("at", "")))
         except (ReviewError, KeyError, IndexError, TypeError) as exc:
             raise JournalError(f"{Path(journal_path).name} cannot be replayed on its own alignment: {exc}",
                                "the journal is damaged; start a new review") from exc
-        old[change.start:change.start + len(change.old)] = change.new
+        scratch._apply(change)
         now = {_key(b): n for n, b in enumerate(session.beads, start=1)}
         if op["op"] == "approve":
             for key in keys:
@@ -1081,3 +1125,45 @@ def rebase_review(journal_path: str | Path, session: ReviewSession) -> RebaseRep
                             "the new alignment has none of its beads" if all(n is None for n in numbers)
                             else "the new alignment cuts these sentences differently"))
     return RebaseReport(tuple(applied), tuple(in_effect), tuple(dropped))
+
+
+def _old_review(journal_path: str | Path, beads: Sequence[ReviewBead], ops: Sequence[dict],
+                last_id: int) -> ReviewSession:
+    """An in-memory review of an earlier alignment's ``beads`` with ``ops`` (operations in effect) done."""
+    session = ReviewSession(Path(journal_path).parent, "", list(beads), {}, "", tuple(beads), last_id=last_id)
+    for entry in ops:
+        try:
+            change = OPERATIONS[entry["op"]](session._with_new_id(entry), session.beads, "")
+        except (ReviewError, KeyError, IndexError, TypeError) as exc:
+            raise JournalError(f"{Path(journal_path).name} cannot be replayed on its own alignment: {exc}",
+                               "the journal is damaged; start a new review") from exc
+        session._apply(change)
+    return session
+
+
+def _carry_ids(session: ReviewSession, old: Sequence[ReviewBead], reviewed: Sequence[ReviewBead],
+               old_last: int) -> None:
+    """Give the beads of a new alignment the ids the earlier review used for the same beads.
+
+    A bead with the same sentences as a bead of the earlier alignment, else as one
+    the earlier review made (a merge the new alignment has by itself), takes its
+    id; the others get new ids above every id the earlier review used, so a
+    citation of ``#b243`` keeps pointing at its passage, and no id means two things.
+    """
+    known: dict[tuple, str] = {}
+    for bead in (*old, *reviewed):
+        known.setdefault(_key(bead), bead.id)
+    taken: set[str] = set()
+    last = max([old_last, *(bead_id_number(b.id) or 0 for b in (*old, *reviewed))])
+    beads = []
+    for bead in session.original:
+        identifier = known.get(_key(bead))
+        if identifier is None or identifier in taken:
+            last += 1
+            identifier = bead_id(last)
+        taken.add(identifier)
+        beads.append(replace(bead, id=identifier))
+    session.original = tuple(beads)
+    session.beads = list(beads)
+    session.last_id = last
+    _io(session._journal, session.out_dir)  # the header keeps the ids even if no operation applies
