@@ -220,12 +220,15 @@ def test_undo_redo(folder):
 def test_rows_filters_and_table(folder):
     session = open_session(folder)
     session.approve(2)
-    assert [r.number for r in session.rows(below=0.5)] == [1, 3, 4]
+    # "Doubtful" is about pairs: the one-sided beads (score 0 by definition) are a filter of their own.
+    assert [r.number for r in session.rows(below=0.5)] == [3]
+    assert [r.number for r in session.rows(one_sided=True)] == [1, 4]
     assert [r.number for r in session.rows(mt_only=True)] == [1]
     assert [r.number for r in session.rows(unreviewed=True)] == [1, 3, 4, 5]
     assert [r.number for r in session.rows(search="raining")] == [4]
-    table = format_rows(session.rows(below=0.5))
-    assert "[MT] Editor's note" in table and len(table.splitlines()) == 4
+    table = format_rows(session.rows(one_sided=True))
+    assert "[MT] Editor's note" in table and len(table.splitlines()) == 3
+    assert [line.split()[:2] for line in table.splitlines()[1:]] == [["1", "b1"], ["4", "b4"]]
 
 
 def test_parse_range():
@@ -445,7 +448,9 @@ def test_cli_list_filters(folder):
     result = run(str(folder), "--list", "--below", "0.5")
     assert result.exit_code == 0, result.output
     numbers = [line.split()[0] for line in result.stdout.splitlines()[1:-1]]  # header, rows, status
-    assert numbers == ["1", "3", "4"]
+    assert numbers == ["3"]
+    result = run(str(folder), "--list", "--one-sided")
+    assert [line.split()[0] for line in result.stdout.splitlines()[1:-1]] == ["1", "4"]
     result = run(str(folder), "--list", "--mt-only")
     assert "[MT]" in result.stdout and "Host" not in result.stdout
 

@@ -527,7 +527,8 @@ def review(
     out_dir: Path = typer.Argument(..., metavar="OUT_DIR", help="Output folder of `bitext align`."),
     name: Optional[str] = typer.Option(None, "--name", help="Which alignment, if the folder holds several."),
     list_beads: bool = typer.Option(False, "--list", help="Print the beads as a table (after any changes)."),
-    below: Optional[float] = typer.Option(None, "--below", help="--list: only beads scoring below this."),
+    below: Optional[float] = typer.Option(None, "--below", help="--list: only pairs (beads with both sides) scoring below this."),
+    one_sided: bool = typer.Option(False, "--one-sided", help="--list: only one-sided beads (1-0 / 0-1)."),
     mt_only: bool = typer.Option(False, "--mt-only", help="--list: only beads with machine-translated English."),
     unreviewed: bool = typer.Option(False, "--unreviewed", help="--list: only beads not reviewed yet."),
     search: Optional[str] = typer.Option(None, "--search", help="--list: only beads containing this text (either side)."),
@@ -608,7 +609,8 @@ def review(
     except ToolkitError as error:
         _fail(error)
     if list_beads:
-        typer.echo(format_rows(session.rows(below=below, mt_only=mt_only, unreviewed=unreviewed, search=search)))
+        typer.echo(format_rows(session.rows(below=below, mt_only=mt_only, unreviewed=unreviewed, search=search,
+                                            one_sided=one_sided)))
     if ops:
         typer.echo(f"{changed} of {len(ops)} changes made (the rest changed nothing)" if changed < len(ops)
                    else f"{changed} change{'s' if changed != 1 else ''} made")

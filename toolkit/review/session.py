@@ -399,14 +399,24 @@ def recorded_mt_spec(signature: dict) -> str | None:
 # loading an aligned folder
 
 
+def _published(out_dir: Path, name: str) -> bool:
+    """A published edition: NAME's JSONL, TMX and signature without the ``.align`` and sentence files."""
+    paths = output_paths(out_dir, name)
+    return all(paths[key].is_file() for key in paths if key not in IDENTITY_FILES) and \
+        not any(paths[key].exists() for key in IDENTITY_FILES)
+
+
 def find_alignment_name(out_dir: Path) -> str:
-    """The NAME of the single alignment in ``out_dir`` (a folder written by ``bitext align``)."""
+    """The NAME of the single alignment in ``out_dir`` (a folder written by ``bitext align``, or a
+    published edition that keeps only the JSONL, TMX and signature)."""
     if not out_dir.exists():
         raise InputError(f"{out_dir} does not exist", "give the output folder of bitext align")
     if not out_dir.is_dir():
         raise InputError(f"{out_dir} is not a folder", "give the output folder of bitext align, not a file in it")
     names = sorted(p.name[: -len(".align")] for p in out_dir.glob("*.align")
                    if all(path.is_file() for path in output_paths(out_dir, p.name[: -len(".align")]).values()))
+    names = names or sorted(p.name[: -len(".jsonl")] for p in out_dir.glob("*.jsonl")
+                            if _published(out_dir, p.name[: -len(".jsonl")]))
     if not names:
         raise InputError(f"{out_dir} is not an aligned result (no NAME.align with its .zh.txt, .en.txt, "
                          ".jsonl, .tmx and .signature.json)", "give the output folder of bitext align")
@@ -509,6 +519,126 @@ def _header_records(beads: Sequence[ReviewBead]) -> tuple[list[str], list[str], 
 
 
 # ---------------------------------------------------------------------------
+# a published edition: what the review needs, rebuilt
+
+
+def _journal_session(out_dir: Path, name: str, journal: Journal) -> ReviewSession:
+    """The review ``journal`` records, at its start (nothing replayed), without checking the folder's files."""
+    header = journal.header
+    path = out_dir / f"{name}{JOURNAL_SUFFIX}"
+    if header.get("format") != JOURNAL_FORMAT or header.get("version") != JOURNAL_VERSION:
+        raise JournalError(f"{path.name} is not a bitext review journal (version {JOURNAL_VERSION})",
+                           f"move {path.name} away to start a new review")
+    try:
+        beads = beads_from_records(header["zh"], header["en"], header["beads"], f"{path.name}, header")
+        return ReviewSession(out_dir, name, list(beads), dict(header["signature"]), str(header["zh_script"]),
+                             tuple(beads), journal, list(journal.warnings), last_id=int(header.get("last_id") or 0))
+    except (KeyError, TypeError) as exc:
+        raise JournalError(f"{path.name} has a damaged header ({exc})",
+                           f"move {path.name} away to start a new review") from exc
+
+
+def _split_side(text: str, count: int, lang: str) -> list[str] | None:
+    """``count`` sentences whose join is ``text`` (as the JSONL joins them), or None if they cannot be told apart."""
+    if count == 0:
+        return [] if not text else None
+    if count == 1:
+        return [text]
+    from toolkit.text.segment import segment_document
+
+    pieces = [s.text for s in segment_document(text, lang).segments]
+    return pieces if len(pieces) == count else None
+
+
+def _sentences_from_records(records: Sequence[dict], where: Path) -> tuple[list[str], list[str]]:
+    """The two sentence lists of a JSONL whose beads cover them in order (no journal to take them from)."""
+    sides: dict[str, list[str]] = {"zh": [], "en": []}
+    for number, record in enumerate(records, start=1):
+        for side in SIDES:
+            ids = record.get(f"{side}_ids") or []
+            pieces = _split_side(record.get(side) or "", len(ids), side)
+            if pieces is None or ids != list(range(len(sides[side]), len(sides[side]) + len(ids))):
+                raise FormatError(f"{where}, bead {number}: its {len(ids)} {side} sentences cannot be told apart "
+                                  "in the JSONL text", "align the texts again (bitext align) and review that folder")
+            sides[side] += pieces
+    return sides["zh"], sides["en"]
+
+
+def restore_alignment_files(out_dir: str | Path, name: str) -> list[Path]:
+    """Rebuild NAME's ``.align``, ``.zh.txt`` and ``.en.txt`` in ``out_dir`` (a published edition keeps only
+    the JSONL, TMX, signature and review journal); returns their paths.
+
+    With a review journal, the sentences are the journal's own: its start replayed up
+    to its last export, which must give the files that export recorded (their sha256)
+    and the JSONL's beads. Without one, each bead's text in the JSONL is split back
+    into as many sentences as it has ids (one-sentence sides as they are). Raises
+    FormatError when that cannot be done exactly; nothing is written then.
+    """
+    out_dir = Path(out_dir)
+    paths = output_paths(out_dir, name)
+    records = read_jsonl(paths["jsonl"])
+    journal_path = out_dir / f"{name}{JOURNAL_SUFFIX}"
+    hint = "align the texts again (bitext align) and review that folder"
+    if journal_path.is_file():
+        journal = Journal.open(journal_path)
+        session = _journal_session(out_dir, name, journal)
+        exports = [i for i, e in enumerate(journal.entries) if e.get("op") == "export"]
+        session._replay(journal.entries[:exports[-1] + 1] if exports else [])
+        expected = journal.entries[exports[-1]].get("identity") if exports else journal.header.get("identity")
+        alignment = session.alignment()
+        zh, en, beads = alignment.zh.segments, alignment.en.segments, alignment.beads
+    else:
+        zh_texts, en_texts = _sentences_from_records(records, paths["jsonl"])
+        zh = tuple(Segment(i, t, t, "zh") for i, t in enumerate(zh_texts))
+        en = tuple(Segment(i, t, t, "en") for i, t in enumerate(en_texts))
+        beads = tuple(Bead(tuple(r["zh_ids"]), tuple(r["en_ids"]), float(r.get("score") or 0.0)) for r in records)
+        expected = None
+    if [(list(b.zh), list(b.en)) for b in beads] != [(r.get("zh_ids"), r.get("en_ids")) for r in records]:
+        raise FormatError(f"{paths['jsonl'].name} does not hold the beads its review journal was last exported with",
+                          hint)
+    with tempfile.TemporaryDirectory(prefix="bitext-restore-") as scratch:
+        staged = output_paths(scratch, name)
+        write_align(staged["align"], beads)
+        write_sentences(staged["zh"], Document(name, "zh", tuple(zh)))
+        write_sentences(staged["en"], Document(name, "en", tuple(en)))
+        if expected is not None and file_identity(staged) != expected:
+            raise FormatError(f"the files rebuilt from {journal_path.name} are not those it was exported to", hint)
+        for key in IDENTITY_FILES:
+            _io(lambda: atomic_write_text(paths[key], staged[key].read_text(encoding="utf-8")), out_dir)
+    log.info("rebuilt %s, %s and %s from %s", *(paths[k].name for k in IDENTITY_FILES), paths["jsonl"].name)
+    return [paths[key] for key in IDENTITY_FILES]
+
+
+def unexported_review(out_dir: str | Path, name: str) -> str | None:
+    """Why NAME's files in ``out_dir`` do not show its review journal yet, or None if they do (or there is none).
+
+    Read from the journal and the signature alone (no replay, no ``.align``
+    needed): changes journaled after the last export, or an export whose files
+    were not all written (the signature records how long the journal was).
+    """
+    out_dir = Path(out_dir)
+    path = out_dir / f"{name}{JOURNAL_SUFFIX}"
+    if not path.is_file():
+        return None
+    journal = Journal.open(path)
+    entries = journal.entries
+    exports = [i for i, e in enumerate(entries) if e.get("op") == "export"]
+    after = entries[exports[-1] + 1:] if exports else entries
+    changes = sum(1 for e in after if e.get("op") in OPERATIONS or e.get("op") in HISTORY_OPS)
+    if changes:
+        return f"{path.name} holds {changes} change{'s' if changes != 1 else ''} not exported yet"
+    if not exports:
+        return None
+    try:
+        review = read_signature(output_paths(out_dir, name)["signature"]).get("review") or {}
+    except ToolkitError:
+        review = {}
+    if review.get("journal_id") == journal.header.get("id") and review.get("journal_entries") != len(entries):
+        return f"the last export of {path.name} was not completed"
+    return None
+
+
+# ---------------------------------------------------------------------------
 # the session
 
 
@@ -551,6 +681,8 @@ class ReviewSession:
         out_dir = Path(out_dir)
         name = name or find_alignment_name(out_dir)
         paths = output_paths(out_dir, name)
+        if _published(out_dir, name):
+            restore_alignment_files(out_dir, name)
         missing = [p.name for p in paths.values() if not p.is_file()]
         if missing:
             raise InputError(f"{out_dir} is not an aligned result for {name!r}: {', '.join(missing)} missing",
@@ -586,9 +718,10 @@ class ReviewSession:
 
     # -- state ---------------------------------------------------------------
 
-    def _replay(self) -> None:
+    def _replay(self, entries: Sequence[dict] | None = None) -> None:
+        """Redo the journal's entries (or the first ones, ``entries``) on the beads."""
         journal_id = self.journal.header.get("id")
-        for number, entry in enumerate(self.journal.entries, start=2):
+        for number, entry in enumerate(self.journal.entries if entries is None else entries, start=2):
             op = entry.get("op")
             # Entries written since journals carry ids say what they apply to: this journal, at this place.
             if "journal" in entry and entry["journal"] != journal_id:
@@ -833,12 +966,15 @@ class ReviewSession:
             operations=len(self.done))
 
     def rows(self, below: float | None = None, mt_only: bool = False, unreviewed: bool = False,
-             search: str | None = None) -> list[Row]:
-        """The beads a listing shows: score below ``below``, with machine English, pending, containing ``search``."""
+             search: str | None = None, one_sided: bool = False) -> list[Row]:
+        """The beads a listing shows: pairs (two-sided beads) scoring below ``below``, with machine English,
+        pending, containing ``search``, one-sided (1-0 / 0-1, which score 0 by definition)."""
         needle = search.casefold() if search else None
         rows = []
         for number, bead in enumerate(self.beads, start=1):
-            if below is not None and not bead.score < below:
+            if below is not None and not (bead.zh and bead.en and bead.score < below):
+                continue
+            if one_sided and bead.zh and bead.en:
                 continue
             if mt_only and bead.mt_text is None:
                 continue
@@ -990,12 +1126,12 @@ def clip(text: str, width: int) -> str:
 
 
 def format_rows(rows: Sequence[Row], zh_width: int = 30, en_width: int = 40) -> str:
-    """A plain-text table: number, type, score, origin, review, zh, en (truncated)."""
-    lines = [f"{'#':>5}  {'type':<5} {'score':>6}  {'origin':<7} {'review':<14} {clip('zh', zh_width)}  en"]
+    """A plain-text table: number, id, type, score, origin, review, zh, en (truncated)."""
+    lines = [f"{'#':>5}  {'id':<6} {'type':<5} {'score':>6}  {'origin':<7} {'review':<14} {clip('zh', zh_width)}  en"]
     for row in rows:
         bead = row.bead
         en = bead.en_text if bead.en or bead.translation is None else f"[{'MT' if bead.translation == bead.mt_text else 'tr'}] {bead.en_text}"
-        lines.append(f"{row.number:>5}  {bead.kind:<5} {bead.score:>6.3f}  {bead.export_origin:<7} {bead.review:<14} "
+        lines.append(f"{row.number:>5}  {bead.id:<6} {bead.kind:<5} {bead.score:>6.3f}  {bead.export_origin:<7} {bead.review:<14} "
                      f"{clip(bead.zh_text, zh_width)}  {clip(en, en_width).rstrip()}")
     return "\n".join(lines)
 
