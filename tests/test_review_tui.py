@@ -73,8 +73,8 @@ def drive(app: ReviewApp, script, quit: bool = True) -> None:
     asyncio.run(main())
 
 
-async def go_to(pilot, n: int) -> None:
-    """Jump with the g dialog, as a reviewer would."""
+async def go_to(pilot, n: int | str) -> None:
+    """Jump with the g dialog, as a reviewer would (a bead number or id)."""
     await pilot.press("g", *str(n), "enter")
     await pilot.pause()
 
@@ -98,17 +98,18 @@ def test_opens_with_table_detail_and_status(folder):
     async def script(pilot):
         table = app.query_one(DataTable)
         assert table.row_count == 5
-        assert [str(c.label) for c in table.columns.values()] == ["#", "type", "score", "origin", "review", "中文",
+        assert [str(c.label) for c in table.columns.values()] == ["#", "id", "type", "score", "origin", "review", "中文",
                                                                    "English"]
-        assert [str(table.get_row_at(i)[1]) for i in range(5)] == ["1-0", "1-1", "2-1", "0-1", "1-2"]
-        assert "[MT] Editor's note" in str(table.get_row_at(0)[6])
+        assert [str(table.get_row_at(i)[2]) for i in range(5)] == ["1-0", "1-1", "2-1", "0-1", "1-2"]
+        assert [str(table.get_row_at(i)[1]) for i in range(5)] == ["b1", "b2", "b3", "b4", "b5"]
+        assert "[MT] Editor's note" in str(table.get_row_at(0)[7])
         assert app.current == 1  # nothing reviewed yet: the first pending bead
         detail = str(app.query_one("#detail", Static).render())
-        assert "▶ bead 1 · 1-0" in detail and ZH[0] in detail and "bead 2 · 1-1" in detail  # and its neighbour
+        assert "▶ bead 1 (b1) · 1-0" in detail and ZH[0] in detail and "bead 2 (b2) · 1-1" in detail  # and its neighbour
         status = status_line(app)
         assert "0 approved · 0 edited" in status and "5 pending · 1 machine-translated" in status
         await pilot.press("down", "down")
-        assert app.current == 3 and "▶ bead 3 · 2-1" in str(app.query_one("#detail", Static).render())
+        assert app.current == 3 and "▶ bead 3 (b3) · 2-1" in str(app.query_one("#detail", Static).render())
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         assert "merge with the previous bead" in str(app.screen.query_one("#help-text", Static).render())
@@ -128,7 +129,7 @@ def test_approve_marks_the_bead_and_moves_on(folder):
         await pilot.press("a")
         assert app.current == 3
         assert "1 approved" in status_line(app)
-        assert "approved" in str(app.query_one(DataTable).get_row_at(1)[4])
+        assert "approved" in str(app.query_one(DataTable).get_row_at(1)[5])
 
     drive(app, script)
     assert ops(folder) == ["approve"] and journal_lines(folder)[1]["first"] == 2
@@ -285,17 +286,24 @@ def test_jump_search_and_filters(folder):
         assert app.current == 4 and app.query_one(DataTable).cursor_row == 3
         await pilot.press("g", "9", "enter")
         assert app.current == 4 and "bead numbers run from 1 to 5" in app.message
-        await pilot.press("1")  # low score
-        assert app.shown == [1, 3, 4]
-        await pilot.press("2")  # and machine-translated
-        assert app.shown == [1] and app.current == 1
+        await pilot.press("1")  # doubtful pairs: below the threshold, two-sided (not the omissions at score 0)
+        assert app.shown == [3] and app.current == 3
+        await pilot.press("2")  # and machine-translated: bead 1 is, but it is one-sided
+        assert app.shown == [] and "no bead matches" in app.message
+        await pilot.press("0", "4")  # one-sided beads, a filter of their own
+        assert app.shown == [1, 4]
         await pilot.press("0", "3")  # unreviewed only
         assert app.shown == [1, 2, 3, 4, 5]
         await go_to(pilot, 2)
-        await pilot.press("a")
-        assert app.shown == [1, 3, 4, 5] and app.current == 3
+        await pilot.press("a")  # the row is updated in place: it stays until the filters change
+        assert app.shown == [1, 2, 3, 4, 5] and app.current == 3
+        assert "approved" in str(app.query_one(DataTable).get_row_at(1)[5])
+        await pilot.press("3", "3")
+        assert app.shown == [1, 3, 4, 5]
         await go_to(pilot, 2)  # hidden by the filter: the filters are cleared to show it
         assert app.current == 2 and app.shown == [1, 2, 3, 4, 5] and "cleared" in app.message
+        await go_to(pilot, "b4")  # by id
+        assert app.current == 4
         await pilot.press("slash")
         await pilot.press(*"raining", "enter")
         assert app.shown == [4] and app.current == 4
@@ -436,6 +444,7 @@ def test_bitext_review_without_options_opens_the_ui(folder, monkeypatch):
         return Done()
 
     monkeypatch.setattr("toolkit.review.ui.run_review", fake_run)
+    monkeypatch.setattr("toolkit.cli._has_terminal", lambda: True)  # CliRunner's streams are not a terminal
     result = runner.invoke(cli_app, ["review", str(folder), "--mt", "qwen0.5b", "--mt-cache", "c.sqlite"])
     assert result.exit_code == 0, result.output
     assert seen["spec"] == "qwen0.5b" and seen["cache"] == Path("c.sqlite") and seen["factory"] is not None

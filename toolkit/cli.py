@@ -8,6 +8,7 @@ and exit code 1, never as a traceback.
 from __future__ import annotations
 
 import json
+import re
 import shlex
 import sys
 from pathlib import Path
@@ -457,8 +458,6 @@ def export(
 
     Every export carries the signature of its run: in the TMX header, the edition's footer, or FILE.signature.json next to JSONL/TSV.
     """
-    from toolkit.core.atomic import atomic_write_text
-    from toolkit.export.edition import render_html, render_markdown
     from toolkit.export.exports import (FilterSummary, default_output, export_signature, load_result, split_by_document, split_path,
                          training_records, write_result_tmx, write_training_jsonl, write_tsv)
 
@@ -477,6 +476,8 @@ def export(
                                       drop_one_sided=not keep_one_sided, dedupe=not no_dedupe)
         except ValueError as exc:
             raise ToolkitError(f"bad option: {exc}", "see bitext export --help") from exc
+        for folder in out_dirs:
+            _replay_unexported_review(folder, command, quiet)
         results = [load_result(folder) for folder in out_dirs]
         names = [r.name for r in results]
         if len(set(names)) != len(names):
@@ -505,8 +506,7 @@ def export(
                 if to == "tmx":
                     write_result_tmx(target, result, signature)
                 else:
-                    render = render_html if to == "html" else render_markdown
-                    atomic_write_text(target, render(result.records, signature, layout=layout, title=result.name))
+                    _write_edition(result, to, target, layout, signature)
                 written.append(target)
         except OSError as exc:
             raise ToolkitError(f"cannot write {target}: {exc.strerror or exc}", "choose another file with -o") from exc
@@ -516,6 +516,67 @@ def export(
         if summary is not None:
             typer.echo(summary.format(), err=True)
         typer.echo("wrote " + ", ".join(str(p) for p in written), err=True)
+
+
+EDITION_FORMATS = ("html", "md")  # what a review's export refreshes: NAME.html / NAME.md in the folder or its export/
+
+
+def _write_edition(result, to: str, target: Path, layout: str, signature: dict) -> None:
+    """Write the bilingual edition of ``result`` as ``to`` (html or md) at ``target``."""
+    from toolkit.core.atomic import atomic_write_text
+    from toolkit.export.edition import render_html, render_markdown
+
+    render = render_html if to == "html" else render_markdown
+    atomic_write_text(target, render(result.records, signature, layout=layout, title=result.name))
+
+
+def _edition_layout(path: Path) -> str:
+    """The layout an existing edition file was written with (side by side unless it says otherwise)."""
+    text = path.read_text(encoding="utf-8", errors="replace")
+    if path.suffix == ".html":
+        found = re.search(r'data-layout="([a-z-]+)"', text)
+        return found.group(1) if found and found.group(1) in LAYOUTS else LAYOUTS[0]
+    return LAYOUTS[0] if re.search(r"^\|", text, re.MULTILINE) else "interleaved"  # Markdown: a table or not
+
+
+def _refresh_editions(folder: Path, name: str, command: str) -> list[Path]:
+    """Write again the editions of ``folder`` (NAME.html / NAME.md in it or in its export/) from its files,
+    so a review's export never leaves an edition behind; returns those written."""
+    from toolkit.export.exports import export_signature, load_result
+
+    found = [folder / sub / f"{name}.{fmt}" for sub in ("", "export") for fmt in EDITION_FORMATS]
+    found = [path for path in found if path.is_file()]
+    if not found:
+        return []
+    result = load_result(folder)
+    for path in found:
+        fmt = path.suffix[1:]
+        try:
+            _write_edition(result, fmt, path, _edition_layout(path),
+                           export_signature({result.name: result.signature}, fmt, command=command))
+        except OSError as exc:
+            raise ToolkitError(f"cannot write {path}: {exc.strerror or exc}",
+                               "check the folder's permissions; the review itself is saved") from exc
+    return found
+
+
+def _replay_unexported_review(folder: Path, command: str, quiet: bool) -> None:
+    """If ``folder``'s review journal holds changes its files do not show yet, export them first (and its
+    editions), so an export never reads a stale folder."""
+    from toolkit.review.session import ReviewSession, unexported_review
+
+    if folder.suffix.lower() == ".tmx" or not folder.is_dir():
+        return
+    names = [p.name[: -len(".jsonl")] for p in folder.glob("*.jsonl")]
+    if len(names) != 1:
+        return  # load_result says what is wrong
+    reason = unexported_review(folder, names[0])
+    if reason is None:
+        return
+    session = ReviewSession.open(folder, name=names[0])
+    written = session.export() + _refresh_editions(folder, names[0], command)
+    if not quiet:
+        typer.echo(f"{reason}: replayed the review into {folder} first (rewrote {len(written)} files)", err=True)
 
 
 # ---------------------------------------------------------------------------
@@ -589,16 +650,18 @@ def review(
             raise ToolkitError("--rebase cannot be combined with other changes", "give it a call of its own")
         session = ReviewSession.open(out_dir, name=name)
         spec = mt or recorded_mt_spec(session.signature)
+        command = shlex.join(["bitext", *sys.argv[1:]])
         if rebase is not None:
             report = rebase_review(rebase, session)
             written = session.export() if export_files is not False else []
+            written += _refresh_editions(session.out_dir, session.name, command) if written else []
             for op, reason in report.dropped:
                 typer.echo(f"not carried over: {json.dumps(op, ensure_ascii=False)} ({reason})", err=True)
             typer.echo(f"{report.format()}; " + session.status().format()
                        + (f"; exported {len(written)} files" if written else ""))
             return
         if not ops and not ranges and not list_beads and export_files is None:
-            _review_ui(session, spec, mt_cache)
+            _review_ui(session, spec, mt_cache, command)
             return
         for warning in session.warnings:
             typer.echo(f"Warning: {warning}", err=True)
@@ -606,6 +669,7 @@ def review(
             ops = _retranslation_ops(session, ranges, spec, mt_cache)
         changed = session.do_all(ops) if ops else 0
         written = session.export() if (export_files if export_files is not None else changed > 0) else []
+        written += _refresh_editions(session.out_dir, session.name, command) if written else []
     except ToolkitError as error:
         _fail(error)
     if list_beads:
@@ -660,7 +724,16 @@ def _retranslation_ops(session, ranges: list[tuple[int, int]], spec: Optional[st
         return session.retranslation_ops(numbers, translator, store)
 
 
-def _review_ui(session, spec: Optional[str], cache: Optional[Path]) -> None:
+def _has_terminal() -> bool:
+    """Whether the full-screen review can run: standard input and output are a terminal."""
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def _review_ui(session, spec: Optional[str], cache: Optional[Path], command: str) -> None:
+    if not _has_terminal():
+        raise ToolkitError("the full-screen review needs a terminal, and standard input or output is not one",
+                           f"use the line mode: bitext review {session.out_dir} --list (then --approve N, --set-en N "
+                           "TEXT, --merge N, …)")
     try:
         from toolkit.review.ui import run_review
     except ImportError as exc:
@@ -668,7 +741,10 @@ def _review_ui(session, spec: Optional[str], cache: Optional[Path]) -> None:
                            "pip install textual, or use the line mode: bitext review OUT_DIR --list") from exc
     factory = (lambda: _translator_for(spec)) if spec else None
     app = run_review(session, factory, spec, cache)
-    typer.echo(session.status().format() + (f"; exported {len(app.exported)} files" if app.exported else ""))
+    written = list(app.exported)
+    if written:  # quitting exported the folder: its editions follow
+        written += _refresh_editions(session.out_dir, session.name, command)
+    typer.echo(session.status().format() + (f"; exported {len(written)} files" if written else ""))
 
 
 INTERRUPTED_EXIT = 130  # 128 + SIGINT, what shells report for Ctrl-C
