@@ -7,7 +7,9 @@ scores spread over 0-1) into a temporary folder, opens the review UI headless
 (Textual's Pilot, a 120 x 34 terminal), and presses ``a`` PRESSES times from
 the middle of the table. For each press it times the key from the moment it is
 sent until the app is idle again (the handler, the journal's fsync, the table
-and panes updated) and prints the median and the worst.
+and panes updated) and prints the median and the worst, beside the median of
+a key bound to nothing (what Pilot and the event loop take by themselves) and
+of a cursor move (Down: the table redraws its visible rows, as for an approval).
 
 ``--baseline REV`` also runs the same measurement on the toolkit as it is at git
 revision REV (e.g. ``main``), unpacked with ``git archive`` into a temporary
@@ -62,14 +64,24 @@ async def measure(folder: Path, presses: int) -> dict:
         await pilot.pause()
         app.rebuild()  # the cursor on the middle bead, as a jump would put it
         await pilot.pause()
+        idle, moves = [], []
         for _ in range(presses):
             start = time.perf_counter()
             await pilot.press("a")
             await pilot.pause()
             times.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            await pilot.press("f12")  # a key bound to nothing: what Pilot itself takes
+            await pilot.pause()
+            idle.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            await pilot.press("down")  # a cursor move: the table redraws its rows as for an approval
+            await pilot.pause()
+            moves.append(time.perf_counter() - start)
         approved = session.status().approved
     return {"beads": len(session.beads), "presses": presses, "approved": approved,
-            "median_ms": round(statistics.median(times) * 1000, 1), "max_ms": round(max(times) * 1000, 1)}
+            "median_ms": round(statistics.median(times) * 1000, 1), "max_ms": round(max(times) * 1000, 1),
+            "idle_ms": round(statistics.median(idle) * 1000, 1), "down_ms": round(statistics.median(moves) * 1000, 1)}
 
 
 def run_here(beads: int, presses: int) -> dict:
@@ -92,7 +104,9 @@ def run_at_revision(rev: str, beads: int, presses: int) -> dict:
 
 def describe(label: str, result: dict) -> str:
     return (f"{label}: approve on {result['beads']} beads: median {result['median_ms']} ms, "
-            f"worst {result['max_ms']} ms over {result['presses']} presses")
+            f"worst {result['max_ms']} ms over {result['presses']} presses "
+            f"(for comparison, medians: a key bound to nothing {result.get('idle_ms', '?')} ms, "
+            f"a cursor move {result.get('down_ms', '?')} ms)")
 
 
 def main() -> None:

@@ -532,10 +532,15 @@ def _journal_session(out_dir: Path, name: str, journal: Journal) -> ReviewSessio
     try:
         beads = beads_from_records(header["zh"], header["en"], header["beads"], f"{path.name}, header")
         return ReviewSession(out_dir, name, list(beads), dict(header["signature"]), str(header["zh_script"]),
-                             tuple(beads), journal, list(journal.warnings), last_id=int(header.get("last_id") or 0))
+                             tuple(beads), journal, list(journal.warnings),
+                             last_id=max(int(header.get("last_id") or 0), _highest_id(beads)))
     except (KeyError, TypeError) as exc:
         raise JournalError(f"{path.name} has a damaged header ({exc})",
                            f"move {path.name} away to start a new review") from exc
+
+
+def _highest_id(beads: Sequence[ReviewBead]) -> int:
+    return max((bead_id_number(b.id) or 0 for b in beads), default=0)
 
 
 def _split_side(text: str, count: int, lang: str) -> list[str] | None:
@@ -659,9 +664,6 @@ class ReviewSession:
     undone: list[Change] = field(default_factory=list)
     last_id: int = 0  # the highest bead id number this review has used: a split's new id is the next one
 
-    def __post_init__(self) -> None:
-        self.last_id = max([self.last_id, *(bead_id_number(b.id) or 0 for b in (*self.original, *self.beads))])
-
     @property
     def paths(self) -> dict[str, Path]:
         return output_paths(self.out_dir, self.name)
@@ -693,7 +695,8 @@ class ReviewSession:
         if not journal_path.exists():
             zh_texts, en_texts, records, signature = _load_folder(paths)
             beads = beads_from_records(zh_texts, en_texts, records, str(paths["jsonl"]))
-            return cls(out_dir, name, list(beads), signature, _zh_script(signature), tuple(beads), clock=clock)
+            return cls(out_dir, name, list(beads), signature, _zh_script(signature), tuple(beads), clock=clock,
+                       last_id=_highest_id(beads))
         journal = Journal.open(journal_path)
         header = journal.header
         if header.get("format") != JOURNAL_FORMAT or header.get("version") != JOURNAL_VERSION:
@@ -709,7 +712,8 @@ class ReviewSession:
         try:
             beads = beads_from_records(header["zh"], header["en"], header["beads"], f"{journal_path.name}, header")
             session = cls(out_dir, name, list(beads), dict(header["signature"]), str(header["zh_script"]),
-                          tuple(beads), journal, list(journal.warnings), clock, last_id=int(header.get("last_id") or 0))
+                          tuple(beads), journal, list(journal.warnings), clock,
+                          last_id=max(int(header.get("last_id") or 0), _highest_id(beads)))
         except (KeyError, TypeError) as exc:
             raise JournalError(f"{journal_path.name} has a damaged header ({exc})",
                                f"move {journal_path.name} away to start a new review") from exc
@@ -1266,7 +1270,8 @@ def rebase_review(journal_path: str | Path, session: ReviewSession) -> RebaseRep
 def _old_review(journal_path: str | Path, beads: Sequence[ReviewBead], ops: Sequence[dict],
                 last_id: int) -> ReviewSession:
     """An in-memory review of an earlier alignment's ``beads`` with ``ops`` (operations in effect) done."""
-    session = ReviewSession(Path(journal_path).parent, "", list(beads), {}, "", tuple(beads), last_id=last_id)
+    session = ReviewSession(Path(journal_path).parent, "", list(beads), {}, "", tuple(beads),
+                            last_id=max(last_id, _highest_id(beads)))
     for entry in ops:
         try:
             change = OPERATIONS[entry["op"]](session._with_new_id(entry), session.beads, "")
