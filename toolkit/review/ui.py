@@ -359,7 +359,7 @@ class ReviewApp(App[None]):
 
     def _text_widths(self) -> tuple[int, int]:
         fixed = sum(width for _label, width in COLUMNS) + 2 * len(COLUMNS) + 2  # columns, their padding, the scrollbar
-        room = max(self.size.width - fixed, 30)
+        room = max(self.size.width - fixed, 20)
         return room * 2 // 5, room - room * 2 // 5
 
     def _cells(self, number: int, bead: ReviewBead) -> tuple:
