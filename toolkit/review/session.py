@@ -699,24 +699,17 @@ class ReviewSession:
                        last_id=_highest_id(beads))
         journal = Journal.open(journal_path)
         header = journal.header
-        if header.get("format") != JOURNAL_FORMAT or header.get("version") != JOURNAL_VERSION:
-            raise JournalError(f"{journal_path.name} is not a bitext review journal (version {JOURNAL_VERSION})",
-                               f"move {journal_path.name} away to start a new review")
-        known = [header.get("identity", {})] + [e.get("identity", {}) for e in journal.entries if e.get("op") == "export"]
-        for key in IDENTITY_FILES:
-            if identity[key] not in {k.get(key) for k in known if isinstance(k, dict)}:
-                _refuse_cut_short(journal, paths)
-                raise JournalError(f"journal belongs to another alignment — move {journal_path.name} away to start "
-                                   f"a new review", f"{paths[key].name} is neither the reviewed alignment nor "
-                                   "its export (was the folder aligned again?)")
-        try:
-            beads = beads_from_records(header["zh"], header["en"], header["beads"], f"{journal_path.name}, header")
-            session = cls(out_dir, name, list(beads), dict(header["signature"]), str(header["zh_script"]),
-                          tuple(beads), journal, list(journal.warnings), clock,
-                          last_id=max(int(header.get("last_id") or 0), _highest_id(beads)))
-        except (KeyError, TypeError) as exc:
-            raise JournalError(f"{journal_path.name} has a damaged header ({exc})",
-                               f"move {journal_path.name} away to start a new review") from exc
+        if header.get("format") == JOURNAL_FORMAT and header.get("version") == JOURNAL_VERSION:
+            known = [header.get("identity", {})] + [e.get("identity", {}) for e in journal.entries
+                                                    if e.get("op") == "export"]
+            for key in IDENTITY_FILES:
+                if identity[key] not in {k.get(key) for k in known if isinstance(k, dict)}:
+                    _refuse_cut_short(journal, paths)
+                    raise JournalError(f"journal belongs to another alignment — move {journal_path.name} away to "
+                                       f"start a new review", f"{paths[key].name} is neither the reviewed alignment "
+                                       "nor its export (was the folder aligned again?)")
+        session = _journal_session(out_dir, name, journal)  # refuses what is not a review journal
+        session.clock = clock
         session._replay()
         return session
 
