@@ -7,7 +7,8 @@ scores spread over 0-1) into a temporary folder, opens the review UI headless
 (Textual's Pilot, a 120 x 34 terminal), and presses ``a`` PRESSES times from
 the middle of the table. For each press it times the key from the moment it is
 sent until the app is idle again (the handler, the journal's fsync, the table
-and panes updated) and prints the median and the worst, beside the median of
+and panes updated) and prints the median and the worst, and the median CPU time
+the process used meanwhile (what a busy shared machine inflates least), beside the median of
 a key bound to nothing (what Pilot and the event loop take by themselves) and
 of a cursor move (Down: the table redraws its visible rows, as for an approval).
 
@@ -64,12 +65,13 @@ async def measure(folder: Path, presses: int) -> dict:
         await pilot.pause()
         app.rebuild()  # the cursor on the middle bead, as a jump would put it
         await pilot.pause()
-        idle, moves = [], []
+        idle, moves, cpu = [], [], []
         for _ in range(presses):
-            start = time.perf_counter()
+            start, used = time.perf_counter(), time.process_time()
             await pilot.press("a")
             await pilot.pause()
             times.append(time.perf_counter() - start)
+            cpu.append(time.process_time() - used)
             start = time.perf_counter()
             await pilot.press("f12")  # a key bound to nothing: what Pilot itself takes
             await pilot.pause()
@@ -81,6 +83,7 @@ async def measure(folder: Path, presses: int) -> dict:
         approved = session.status().approved
     return {"beads": len(session.beads), "presses": presses, "approved": approved,
             "median_ms": round(statistics.median(times) * 1000, 1), "max_ms": round(max(times) * 1000, 1),
+            "cpu_ms": round(statistics.median(cpu) * 1000, 1),
             "idle_ms": round(statistics.median(idle) * 1000, 1), "down_ms": round(statistics.median(moves) * 1000, 1)}
 
 
@@ -103,7 +106,8 @@ def run_at_revision(rev: str, beads: int, presses: int) -> dict:
 
 
 def describe(label: str, result: dict) -> str:
-    return (f"{label}: approve on {result['beads']} beads: median {result['median_ms']} ms, "
+    return (f"{label}: approve on {result['beads']} beads: median {result['median_ms']} ms "
+            f"(CPU {result.get('cpu_ms', '?')} ms), "
             f"worst {result['max_ms']} ms over {result['presses']} presses "
             f"(for comparison, medians: a key bound to nothing {result.get('idle_ms', '?')} ms, "
             f"a cursor move {result.get('down_ms', '?')} ms)")

@@ -14,7 +14,7 @@ any other command.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeVar
@@ -23,10 +23,11 @@ from rich.text import Text
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.geometry import Spacing
+from textual.geometry import Region, Spacing
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Input, Label, OptionList, Static, TextArea
+from textual.widgets.data_table import RowKey
 from textual.widgets.option_list import Option
 
 from toolkit.core.errors import ToolkitError
@@ -284,6 +285,40 @@ class BeadTable(DataTable):
     BINDINGS = [Binding("home", "app.go('first')", "first bead", show=False),
                 Binding("end", "app.go('last')", "last bead", show=False)]
 
+    def set_row(self, row_key: str, values: Sequence[object]) -> None:
+        """Replace the cells of one row and draw that row again, not the whole table.
+
+        ``update_cell`` counts an update, and every cached rendering of every cell is
+        keyed by that count: after it, each visible cell is rendered again (and the
+        row order and offsets recomputed over all rows). An approval changes one row;
+        here only that row's cached cells and rows are dropped. Should Textual's
+        internals differ from what this expects, it falls back to ``update_cell``.
+        """
+        try:
+            key = RowKey(row_key)
+            cells = self._data[key]
+            caches = (self._cell_render_cache, self._row_render_cache)
+            for column, value in zip(self.ordered_columns, values):
+                cells[column.key] = value
+            for cache in caches:
+                for cached in [k for k in cache.keys() if k[0] == key]:
+                    cache.discard(cached)
+            self._row_renderable_cache.clear()  # keyed by row index: cheap to make again for the rows shown
+            self._line_cache.clear()
+        except (AttributeError, TypeError, KeyError):
+            for column, value in zip(self.ordered_columns, values):
+                self.update_cell(row_key, column.key, value)
+            return
+        self.refresh()
+
+    def _get_row_region(self, row_index: int) -> Region:
+        # Textual's own adds up the heights of every row above (4,000 at the end of a long alignment), twice per
+        # cursor move; every row here is one line high (add_row's default), so the row's place is its index.
+        if not self.is_valid_row_index(row_index):
+            return Region(0, 0, 0, 0)
+        width = sum(column.get_render_width(self) for column in self.columns.values()) + self._row_label_column_width
+        return Region(0, row_index + (self.header_height if self.show_header else 0), max(self.size.width, width), 1)
+
     def _get_fixed_offset(self) -> Spacing:
         # Textual's own walks every row (a new list after each cell update) to add up the heights of the fixed
         # rows; this table has none, and at 4,000 beads that walk was most of an approval's time.
@@ -407,15 +442,11 @@ class ReviewApp(App[None]):
 
     def update_rows(self, first: int, last: int) -> None:
         """Redraw the rows of beads ``first..last`` in place (the beads kept their places: no rebuild)."""
-        table = self.screen_stack[0].query_one(DataTable)
+        table = self.screen_stack[0].query_one(BeadTable)
         beads = self.session.beads
-        labels = [label for label, _width in COLUMNS] + ["中文", "English"]
         for n in range(first, last + 1):
             if n in self._rows:
-                # Only the cells that differ: each update makes the table recount its rows once more.
-                for label, old, new in zip(labels, table.get_row(str(n)), self._cells(n, beads[n - 1])):
-                    if old != new:
-                        table.update_cell(str(n), label, new)
+                table.set_row(str(n), self._cells(n, beads[n - 1]))
 
     def show_current(self) -> None:
         beads = self.session.beads
