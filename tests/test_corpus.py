@@ -144,7 +144,7 @@ def test_a_corpus_run_writes_every_document_and_the_corpus_outputs(done_corpus):
     sizes = [len(s.read_text(encoding="utf-8").splitlines()) for s in shards]
     assert len(shards) > 1 and max(sizes) <= 3 and shards[0].name.endswith(f"-of-{len(shards):05d}.jsonl")
     tmx = (out / "corpus" / "corpus.tmx").read_text(encoding="utf-8")
-    assert 'tuid="d0:1"' in tmx or 'tuid="d0:2"' in tmx
+    assert 'tuid="d0:b1"' in tmx or 'tuid="d0:b2"' in tmx  # document:bead id
     assert json.loads((out / "signature.json").read_text(encoding="utf-8"))["finished"] == 4
 
 

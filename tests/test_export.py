@@ -190,9 +190,9 @@ def test_training_filters_validate(bad):
 
 def test_training_records_and_summary(result_dir):
     records = list(load_result(result_dir).records)
-    records.append(dict(records[1], id=10))  # an exact duplicate of the 2-2 bead
+    records.append(dict(records[1], id="b10"))  # an exact duplicate of the 2-2 bead
     kept, summary = training_records(records)
-    assert [r["id"] for r in kept] == [1, 2, 3, 9]
+    assert [r["id"] for r in kept] == ["b1", "b2", "b3", "b9"]
     assert summary.total == 10 and summary.kept == 4
     assert summary.as_dict()["removed"] == {"one_sided": 3, "mt": 1, "min_score": 1, "length_ratio": 0, "dedupe": 1}
     text = summary.format()
@@ -281,7 +281,7 @@ def test_training_jsonl_shape_escaping_and_sidecar(result_dir, tmp_path):
     assert rows[0]["translation"] == {"zh": "第一章", "en": "Chapter One"} and rows[0]["doc"] == "talk"
     tricky = rows[2]
     assert tricky["translation"] == {"zh": TRICKY_ZH, "en": TRICKY_EN}  # JSON escapes, no loss
-    assert tricky["id"] == 3 and tricky["type"] == "1-1" and tricky["origin"] == "aligned"
+    assert tricky["id"] == "b3" and tricky["type"] == "1-1" and tricky["origin"] == "aligned"
     assert not lines[0].startswith("#")  # no signature line in the data
     written = read_signature(sidecar)
     assert written["sources"]["talk"]["aligner"] == "test"

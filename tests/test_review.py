@@ -14,6 +14,7 @@ from toolkit.cli import app
 from toolkit.core.resultset import FolderLock, staged_set
 from toolkit.core.records import Alignment, Bead, Document, Segment
 from toolkit.formats.writers import read_align, read_jsonl, read_signature, read_tmx, write_alignment, write_records
+from toolkit.core.errors import FormatError
 from toolkit.review.journal import Journal, JournalError
 from toolkit.review.session import ReviewError, ReviewSession, format_rows, parse_range
 
@@ -220,12 +221,15 @@ def test_undo_redo(folder):
 def test_rows_filters_and_table(folder):
     session = open_session(folder)
     session.approve(2)
-    assert [r.number for r in session.rows(below=0.5)] == [1, 3, 4]
+    # "Doubtful" is about pairs: the one-sided beads (score 0 by definition) are a filter of their own.
+    assert [r.number for r in session.rows(below=0.5)] == [3]
+    assert [r.number for r in session.rows(one_sided=True)] == [1, 4]
     assert [r.number for r in session.rows(mt_only=True)] == [1]
     assert [r.number for r in session.rows(unreviewed=True)] == [1, 3, 4, 5]
     assert [r.number for r in session.rows(search="raining")] == [4]
-    table = format_rows(session.rows(below=0.5))
-    assert "[MT] Editor's note" in table and len(table.splitlines()) == 4
+    table = format_rows(session.rows(one_sided=True))
+    assert "[MT] Editor's note" in table and len(table.splitlines()) == 3
+    assert [line.split()[:2] for line in table.splitlines()[1:]] == [["1", "b1"], ["4", "b4"]]
 
 
 def test_parse_range():
@@ -328,9 +332,9 @@ def test_journal_create_refuses_to_overwrite(tmp_path):
 
 
 def _score_folder(folder: Path, bleu: dict[int, float]) -> None:
-    """Add bleu/chrf to the folder's JSONL as `bitext score` does (None where a bead has no score)."""
-    records = [{**r, "bleu": bleu.get(r["id"]), "chrf": None if r["id"] not in bleu else bleu[r["id"]] + 10}
-               for r in read_jsonl(folder / "doc.jsonl")]
+    """Add bleu/chrf to the folder's JSONL as `bitext score` does (None where a bead has no score); keys: bead numbers."""
+    records = [{**r, "bleu": bleu.get(n), "chrf": None if n not in bleu else bleu[n] + 10}
+               for n, r in enumerate(read_jsonl(folder / "doc.jsonl"), start=1)]
     with FolderLock(folder), staged_set(folder, "doc") as staging:  # as a set, with its manifest
         write_records(staging / "doc.jsonl", records)
 
@@ -447,7 +451,9 @@ def test_cli_list_filters(folder):
     result = run(str(folder), "--list", "--below", "0.5")
     assert result.exit_code == 0, result.output
     numbers = [line.split()[0] for line in result.stdout.splitlines()[1:-1]]  # header, rows, status
-    assert numbers == ["1", "3", "4"]
+    assert numbers == ["3"]
+    result = run(str(folder), "--list", "--one-sided")
+    assert [line.split()[0] for line in result.stdout.splitlines()[1:-1]] == ["1", "4"]
     result = run(str(folder), "--list", "--mt-only")
     assert "[MT]" in result.stdout and "Host" not in result.stdout
 
@@ -743,3 +749,151 @@ def test_rebase_cli(folder, tmp_path):
     assert [r["review"] for r in records][:3] == ["approved", "approved", "pending"]
     result = runner.invoke(app, ["review", str(new), "--rebase", str(folder / "doc.review.journal"), "--approve", "1"])
     assert result.exit_code != 0 and "--rebase cannot be combined" in result.output
+
+
+# ---------------------------------------------------------------------------
+# stable bead ids
+
+
+def ids(session: ReviewSession) -> list[str]:
+    return [b.id for b in session.beads]
+
+
+def test_bead_ids_survive_merges_splits_undo_and_replay(folder):
+    session = open_session(folder)
+    assert ids(session) == ["b1", "b2", "b3", "b4", "b5"]  # given at alignment, in the JSONL
+    assert [r["id"] for r in read_jsonl(folder / "doc.jsonl")] == ["b1", "b2", "b3", "b4", "b5"]
+    session.merge_next(2)                       # a merge keeps the first bead's id
+    assert ids(session) == ["b1", "b2", "b4", "b5"]
+    session.split(2, 1, 1)                      # a split: the first part keeps it, the second gets a new one
+    assert ids(session) == ["b1", "b2", "b6", "b4", "b5"]
+    session.undo()
+    session.split(2, 2, 1)                      # b6 was given once: never again, even after the undo
+    assert ids(session) == ["b1", "b2", "b7", "b4", "b5"]
+    session.move(3, "zh", "next")               # a move keeps both beads' ids
+    assert ids(session) == ["b1", "b2", "b7", "b4", "b5"]
+    assert [e.get("new_id") for e in journal_lines(folder)[1:] if e["op"] == "split"] == ["b6", "b7"]
+    session.export()
+    assert [r["id"] for r in read_jsonl(folder / "doc.jsonl")] == ids(session)
+    assert open_session(folder).beads == session.beads  # replay gives the same ids
+    # A journal written before ids were journaled (no new_id) replays to the same ids: they are given in order.
+    lines = [json.loads(line) for line in (folder / "doc.review.journal").read_text(encoding="utf-8").splitlines()]
+    (folder / "doc.review.journal").write_text("".join(
+        json.dumps({k: v for k, v in line.items() if k != "new_id"}, ensure_ascii=False) + "\n" for line in lines),
+        encoding="utf-8")
+    assert ids(open_session(folder)) == ids(session)
+
+
+def test_files_written_before_ids_were_stable_read_as_positions(folder):
+    records = [{**r, "id": n} for n, r in enumerate(read_jsonl(folder / "doc.jsonl"), start=1)]
+    with FolderLock(folder), staged_set(folder, "doc") as staging:
+        write_records(staging / "doc.jsonl", records)
+    assert ids(open_session(folder)) == ["b1", "b2", "b3", "b4", "b5"]
+
+
+def test_rebase_carries_the_ids_over(folder, tmp_path):
+    session = open_session(folder)
+    session.split(3, 1, 1)  # b3 (2-1) -> b3 (1-1) + b6 (1-0): the new alignment has both by itself
+    session.approve(5, 5)
+    new = write_folder(tmp_path / "new", REALIGNED)
+    from toolkit.review.session import rebase_review
+
+    rebased = ReviewSession.open(new, clock=clock_from())
+    report = rebase_review(folder / "doc.review.journal", rebased)
+    assert [op["op"] for op in report.in_effect] == ["split"]
+    # Each bead keeps the id the earlier review knew it by, so a link to #b6 still finds its passage.
+    assert ids(rebased) == ["b1", "b2", "b3", "b6", "b4", "b5"]
+    rebased.split(6, 1, 1)
+    assert ids(rebased)[-1] == "b7"
+    rebased.export()
+    assert [r["id"] for r in read_jsonl(new / "doc.jsonl")] == ids(rebased)
+    assert ids(ReviewSession.open(new)) == ids(rebased)
+
+
+# ---------------------------------------------------------------------------
+# exports that do not show the journal yet, and published editions
+
+
+def test_unexported_review_is_told_without_replaying(folder):
+    from toolkit.review.session import unexported_review
+
+    assert unexported_review(folder, "doc") is None  # no journal
+    session = open_session(folder)
+    session.approve(2)
+    assert unexported_review(folder, "doc") == "doc.review.journal holds 1 change not exported yet"
+    session.export()
+    assert unexported_review(folder, "doc") is None
+    session.undo()
+    assert "1 change not exported" in unexported_review(folder, "doc")
+
+
+def test_bitext_export_replays_journaled_changes_first(folder, tmp_path):
+    open_session(folder).set_en(2, "Host: Good evening.")  # journaled, not exported
+    target = tmp_path / "doc.md"
+    result = runner.invoke(app, ["export", str(folder), "--to", "md", "-o", str(target)])
+    assert result.exit_code == 0, result.output
+    assert "1 change not exported yet: replayed the review" in result.output
+    assert "Good evening" in target.read_text(encoding="utf-8")  # never a silently stale edition
+    assert "Good evening" in read_jsonl(folder / "doc.jsonl")[1]["en"]  # the folder is current too
+    result = runner.invoke(app, ["export", str(folder), "--to", "md", "-o", str(target)])
+    assert result.exit_code == 0 and "replayed" not in result.output  # nothing left to replay
+
+
+def test_a_review_export_refreshes_the_folder_editions(folder):
+    for fmt, layout in (("html", "interleaved"), ("md", "side-by-side")):
+        result = runner.invoke(app, ["export", str(folder), "--to", fmt, "--layout", layout,
+                                     "-o", str(folder / f"doc.{fmt}")])
+        assert result.exit_code == 0, result.output
+    (folder / "export").mkdir()
+    (folder / "doc.md").rename(folder / "export" / "doc.md")
+    result = runner.invoke(app, ["review", str(folder), "--set-en", "2", "Host: Good evening."])
+    assert result.exit_code == 0, result.output
+    html = (folder / "doc.html").read_text(encoding="utf-8")
+    assert "Good evening" in html and 'data-layout="interleaved"' in html  # rewritten, in its own layout
+    assert "Good evening" in (folder / "export" / "doc.md").read_text(encoding="utf-8")
+
+
+SHARED_EDITION = Path(__file__).resolve().parents[1] / "aligned" / "004_fadffe5ef7c73b46"
+
+
+@pytest.fixture
+def published(tmp_path) -> Path:
+    """A copy of the published, reviewed Karpathy edition (never the edition itself)."""
+    if not SHARED_EDITION.is_dir():
+        pytest.skip(f"the published edition {SHARED_EDITION.name} is not in this checkout")
+    return Path(shutil.copytree(SHARED_EDITION, tmp_path / SHARED_EDITION.name))
+
+
+def test_review_opens_a_published_edition(published):
+    name = published.name
+    assert not (published / f"{name}.align").exists()
+    records = read_jsonl(published / f"{name}.jsonl")
+    session = ReviewSession.open(published)  # the .align and sentence files rebuilt from the journal
+    assert [(b.zh_text, b.en_text, b.review) for b in session.beads] == \
+        [(r["zh"], r["en"] or r.get("translation") or "", r["review"]) for r in records]
+    assert all((published / f"{name}.{ext}").is_file() for ext in ("align", "zh.txt", "en.txt"))
+    assert not session.needs_export()
+    result = runner.invoke(app, ["review", str(published), "--list", "--one-sided"])
+    assert result.exit_code == 0, result.output
+    assert all(line.split()[2] in ("1-0", "0-1") for line in result.stdout.splitlines()[1:-1])
+
+
+def test_a_published_edition_without_journal_is_rebuilt_from_the_jsonl(published):
+    name = published.name
+    (published / f"{name}.review.journal").unlink()
+    session = ReviewSession.open(published)
+    records = read_jsonl(published / f"{name}.jsonl")
+    assert [(b.zh_text, " ".join(s.text for s in b.en)) for b in session.beads] == [(r["zh"], r["en"]) for r in records]
+    assert [len(b.zh) for b in session.beads] == [len(r["zh_ids"]) for r in records]
+
+
+def test_a_published_edition_that_cannot_be_rebuilt_is_refused(published):
+    name = published.name
+    (published / f"{name}.review.journal").unlink()
+    records = read_jsonl(published / f"{name}.jsonl")
+    two = next(i for i, r in enumerate(records) if len(r["zh_ids"]) > 1)
+    records[two] = {**records[two], "zh": "没有句号的一句话"}  # its sentences can no longer be told apart
+    write_records(published / f"{name}.jsonl", records)
+    with pytest.raises(FormatError, match="cannot be told apart"):
+        ReviewSession.open(published)
+    assert not (published / f"{name}.align").exists()  # nothing half-written

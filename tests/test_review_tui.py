@@ -16,10 +16,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from textual.widgets import DataTable, Input, OptionList, Static, TextArea
+from textual.widgets import DataTable, Input, Label, OptionList, Static, TextArea
 from typer.testing import CliRunner
 
-from test_review import BEADS, EN, ZH, clock_from, journal_lines, snapshot, write_folder
+from test_review import BEADS, EN, ZH, clock_from, journal_lines, published, snapshot, write_folder  # noqa: F401
 from toolkit.cli import app as cli_app
 from toolkit.core.records import Bead
 from toolkit.formats.writers import read_align, read_jsonl, read_tmx_memory
@@ -73,8 +73,8 @@ def drive(app: ReviewApp, script, quit: bool = True) -> None:
     asyncio.run(main())
 
 
-async def go_to(pilot, n: int) -> None:
-    """Jump with the g dialog, as a reviewer would."""
+async def go_to(pilot, n: int | str) -> None:
+    """Jump with the g dialog, as a reviewer would (a bead number or id)."""
     await pilot.press("g", *str(n), "enter")
     await pilot.pause()
 
@@ -98,17 +98,18 @@ def test_opens_with_table_detail_and_status(folder):
     async def script(pilot):
         table = app.query_one(DataTable)
         assert table.row_count == 5
-        assert [str(c.label) for c in table.columns.values()] == ["#", "type", "score", "origin", "review", "中文",
+        assert [str(c.label) for c in table.columns.values()] == ["#", "id", "type", "score", "origin", "review", "中文",
                                                                    "English"]
-        assert [str(table.get_row_at(i)[1]) for i in range(5)] == ["1-0", "1-1", "2-1", "0-1", "1-2"]
-        assert "[MT] Editor's note" in str(table.get_row_at(0)[6])
+        assert [str(table.get_row_at(i)[2]) for i in range(5)] == ["1-0", "1-1", "2-1", "0-1", "1-2"]
+        assert [str(table.get_row_at(i)[1]) for i in range(5)] == ["b1", "b2", "b3", "b4", "b5"]
+        assert "[MT] Editor's note" in str(table.get_row_at(0)[7])
         assert app.current == 1  # nothing reviewed yet: the first pending bead
         detail = str(app.query_one("#detail", Static).render())
-        assert "▶ bead 1 · 1-0" in detail and ZH[0] in detail and "bead 2 · 1-1" in detail  # and its neighbour
+        assert "▶ bead 1 (b1) · 1-0" in detail and ZH[0] in detail and "bead 2 (b2) · 1-1" in detail  # and its neighbour
         status = status_line(app)
         assert "0 approved · 0 edited" in status and "5 pending · 1 machine-translated" in status
         await pilot.press("down", "down")
-        assert app.current == 3 and "▶ bead 3 · 2-1" in str(app.query_one("#detail", Static).render())
+        assert app.current == 3 and "▶ bead 3 (b3) · 2-1" in str(app.query_one("#detail", Static).render())
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         assert "merge with the previous bead" in str(app.screen.query_one("#help-text", Static).render())
@@ -128,7 +129,7 @@ def test_approve_marks_the_bead_and_moves_on(folder):
         await pilot.press("a")
         assert app.current == 3
         assert "1 approved" in status_line(app)
-        assert "approved" in str(app.query_one(DataTable).get_row_at(1)[4])
+        assert "approved" in str(app.query_one(DataTable).get_row_at(1)[5])
 
     drive(app, script)
     assert ops(folder) == ["approve"] and journal_lines(folder)[1]["first"] == 2
@@ -286,17 +287,24 @@ def test_jump_search_and_filters(folder):
         assert app.current == 4 and app.query_one(DataTable).cursor_row == 3
         await pilot.press("g", "9", "enter")
         assert app.current == 4 and "bead numbers run from 1 to 5" in app.message
-        await pilot.press("1")  # low score
-        assert app.shown == [1, 3, 4]
-        await pilot.press("2")  # and machine-translated
-        assert app.shown == [1] and app.current == 1
+        await pilot.press("1")  # doubtful pairs: below the threshold, two-sided (not the omissions at score 0)
+        assert app.shown == [3] and app.current == 3
+        await pilot.press("2")  # and machine-translated: bead 1 is, but it is one-sided
+        assert app.shown == [] and "no bead matches" in app.message
+        await pilot.press("0", "4")  # one-sided beads, a filter of their own
+        assert app.shown == [1, 4]
         await pilot.press("0", "3")  # unreviewed only
         assert app.shown == [1, 2, 3, 4, 5]
         await go_to(pilot, 2)
-        await pilot.press("a")
-        assert app.shown == [1, 3, 4, 5] and app.current == 3
+        await pilot.press("a")  # the row is updated in place: it stays until the filters change
+        assert app.shown == [1, 2, 3, 4, 5] and app.current == 3
+        assert "approved" in str(app.query_one(DataTable).get_row_at(1)[5])
+        await pilot.press("3", "3")
+        assert app.shown == [1, 3, 4, 5]
         await go_to(pilot, 2)  # hidden by the filter: the filters are cleared to show it
         assert app.current == 2 and app.shown == [1, 2, 3, 4, 5] and "cleared" in app.message
+        await go_to(pilot, "b4")  # by id
+        assert app.current == 4
         await pilot.press("slash")
         await pilot.press(*"raining", "enter")
         assert app.shown == [4] and app.current == 4
@@ -437,6 +445,7 @@ def test_bitext_review_without_options_opens_the_ui(folder, monkeypatch):
         return Done()
 
     monkeypatch.setattr("toolkit.review.ui.run_review", fake_run)
+    monkeypatch.setattr("toolkit.cli._has_terminal", lambda: True)  # CliRunner's streams are not a terminal
     result = runner.invoke(cli_app, ["review", str(folder), "--mt", "qwen0.5b", "--mt-cache", "c.sqlite"])
     assert result.exit_code == 0, result.output
     assert seen["spec"] == "qwen0.5b" and seen["cache"] == Path("c.sqlite") and seen["factory"] is not None
@@ -521,3 +530,161 @@ def test_line_mode_retranslate_uses_the_recorded_model(tmp_path, fake_model):
 ])
 def test_recorded_mt_spec(signature, spec):
     assert recorded_mt_spec(signature) == spec
+
+
+# ---------------------------------------------------------------------------
+# getting around quickly, and what the screen must always show
+
+
+def test_home_end_and_g_g_G_go_to_the_first_and_last_bead(folder):
+    app = review_app(folder)
+
+    async def script(pilot):
+        await go_to(pilot, 3)
+        await pilot.press("end")
+        assert app.current == 5 and app.query_one(DataTable).cursor_row == 4
+        await pilot.press("home")
+        assert app.current == 1 and app.query_one(DataTable).cursor_row == 0
+        await pilot.press("G")
+        assert app.current == 5
+        await pilot.press("g", "g")
+        assert app.current == 1 and not isinstance(app.screen, PromptScreen)
+        await pilot.press("4", "end")  # within a filter: the last bead it shows
+        assert app.shown == [1, 4] and app.current == 4
+        await pilot.press("home")
+        assert app.current == 1
+
+    drive(app, script)
+
+
+def test_after_a_merge_or_split_the_cursor_stays_on_the_result_outside_the_filter(folder):
+    app = review_app(folder)
+
+    async def script(pilot):
+        await pilot.press("1")  # doubtful pairs: bead 3 (2-1, 0.42) only
+        assert app.shown == [3] and app.current == 3
+        await pilot.press("n")  # merged with the 0-1 after it: a human pairing now, score 1, outside the filter
+        assert app.session.beads[2].kind == "2-2" and app.current == 3 and 3 in app.shown
+        assert app.query_one(DataTable).cursor_row == app.shown.index(3)
+        await pilot.press("s", "enter", "enter")  # split after 1 zh and 1 en sentence: the first part stays current
+        assert [b.kind for b in app.session.beads][2:4] == ["1-1", "1-1"]
+        assert app.current == 3 and 3 in app.shown and "bead 3 (b3)" in str(app.query_one("#detail", Static).render())
+        await pilot.press("1", "1")  # a filter change shows what the filter says again
+        assert 3 not in app.shown
+
+    drive(app, script)
+
+
+def test_approve_updates_the_row_in_place(folder):
+    app = review_app(folder)
+    rebuilds = []
+
+    async def script(pilot):
+        await go_to(pilot, 2)
+        table = app.query_one(DataTable)
+        rows_before = [table.get_row_at(i) for i in range(table.row_count)]
+        original = app.rebuild
+        app.rebuild = lambda *args, **kwargs: (rebuilds.append(args), original(*args, **kwargs))
+        await pilot.press("a", "a")
+        assert app.session.beads[1].review == app.session.beads[2].review == "approved"
+        assert [str(c) for c in table.get_row_at(1)][5] == "approved" and app.current == 4
+        assert [table.get_row_at(i) for i in (0, 3, 4)] == [rows_before[i] for i in (0, 3, 4)]
+        await pilot.pause()
+        drawn = {line.split()[1]: line for line in _screen_text(app).splitlines()[1:6]}
+        assert "approved" in drawn["b2"] and "approved" in drawn["b3"] and "pending" in drawn["b4"]  # as drawn
+        await pilot.press("n", "u")  # a merge and its undo renumber what follows: those rebuild the table
+        assert len(rebuilds) == 2
+        await pilot.press("end", "a")  # the last bead: the cursor stays on the row it redraws
+        await pilot.pause()
+        assert app.current == 5 and app.session.beads[4].review == "approved"
+        assert "approved" in _screen_text(app).splitlines()[5]
+
+    drive(app, script)
+    assert len(rebuilds) == 2
+
+
+def test_the_edit_dialog_shows_the_text_to_match(folder):
+    app = review_app(folder)
+
+    async def script(pilot):
+        await go_to(pilot, 3)
+        await pilot.press("e")
+        match = str(app.screen.query_one("#match", Static).render())
+        assert "张伟：你好。" in match and "很高兴来。" in match  # the Chinese the English must match
+        assert "the Chinese it must match" in str(app.screen.query_one(".hint", Label).render())
+        await pilot.press("escape", "c")
+        assert "Zhang Wei: Hello, glad to be here." in str(app.screen.query_one("#match", Static).render())
+        await pilot.press("escape")
+
+    drive(app, script)
+
+
+def _screen_text(app: ReviewApp) -> str:
+    """The screen as the terminal shows it, rendered by the capture script."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "capture_review_screen", Path(__file__).resolve().parents[1] / "scripts" / "capture_review_screen.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.screen_text(app)
+
+
+def test_at_80_by_24_the_footer_keeps_help_and_quit_and_messages_keep_their_hint(folder):
+    app = review_app(folder)
+
+    async def main():
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            footer = _screen_text(app).splitlines()[-1]
+            assert footer.split()[:4] == ["?", "help", "q", "quit"]
+            await go_to(pilot, 1)
+            await pilot.press("p")  # refused, with a message and a hint longer than the 80 columns
+            assert app.message_is_error and len(app.message) > 80
+            hint = app.message.split(" — ", 1)[1]
+            screen = " ".join(_screen_text(app).split())
+            assert " ".join(hint.split()) in screen  # the whole hint, wrapped, not cut
+            assert " ".join(_screen_text(app).splitlines()[-1].split()[:4]) == "? help q quit"
+
+    asyncio.run(main())
+
+
+# ---------------------------------------------------------------------------
+# the command line around the UI
+
+
+def test_without_a_terminal_bitext_review_points_to_the_line_mode(folder):
+    done = subprocess.run([sys.executable, "-m", "toolkit", "review", str(folder)], stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert "needs a terminal" in done.stderr and f"bitext review {folder} --list" in done.stderr
+    assert not (folder / "doc.review.journal").exists()
+
+
+def test_the_ui_on_a_published_edition_and_quitting_refreshes_its_html(published, monkeypatch):
+    name = published.name
+    edited = "So this sentence was edited in the review."
+
+    def headless(session, factory, spec, cache):  # the real UI, driven headless instead of on a terminal
+        app = ReviewApp(session, factory, spec, cache)
+
+        async def main():
+            async with app.run_test(size=SIZE) as pilot:
+                await pilot.pause()
+                await go_to(pilot, "b300")
+                await pilot.press("e")
+                app.screen.query_one(TextArea).text = edited
+                await pilot.press("ctrl+s", "q")
+                await pilot.pause()
+
+        asyncio.run(main())
+        return app
+
+    monkeypatch.setattr("toolkit.review.ui.run_review", headless)
+    monkeypatch.setattr("toolkit.cli._has_terminal", lambda: True)
+    assert edited not in (published / f"{name}.html").read_text(encoding="utf-8")
+    result = runner.invoke(cli_app, ["review", str(published)])
+    assert result.exit_code == 0, result.output
+    record = next(r for r in read_jsonl(published / f"{name}.jsonl") if r["id"] == "b300")
+    assert record["review"] == "edited" and (record["en"] or record["translation"]) == edited
+    assert edited in (published / f"{name}.html").read_text(encoding="utf-8")  # the edition follows the review

@@ -200,7 +200,7 @@ def test_jsonl_round_trip_matches_alignment(tmp_path):
     assert len(records) == len(alignment.beads)
     for number, (record, bead) in enumerate(zip(records, alignment.beads), start=1):
         assert set(record) == set(JSONL_KEYS)
-        assert record["id"] == number
+        assert record["id"] == f"b{number}"
         assert record["zh_ids"] == list(bead.zh)
         assert record["en_ids"] == list(bead.en)
         assert record["zh"] == "".join(alignment.zh.segments[i].text for i in bead.zh)
@@ -338,7 +338,7 @@ def test_tmx_structure_header_and_units(tmp_path):
     assert tmx == {"one_sided": "drop", "split_beads": False, "srx": None,
                    "counts": {"beads": 5, "merged": 0, "split": 0, "one_sided": 2, "mt": 1, "units": 2}}
     units = root.find("body").findall("tu")
-    assert [tu.get("tuid") for tu in units] == ["1", "2"]
+    assert [tu.get("tuid") for tu in units] == ["b1", "b2"]  # the stable bead ids
     assert tu_props(units[1]) == {"x-origin": "aligned", "x-score": "0.7500", "x-bead-type": "2-2", "x-speaker": "Sam"}
     assert "x-speaker" not in tu_props(units[0])
 
@@ -362,7 +362,7 @@ def test_tmx_keep_writes_one_unit_per_bead(tmp_path):
 def test_tmx_tuvs_per_bead(tmp_path, tuid, langs, texts):
     path = tmp_path / "talk.tmx"
     write_tmx(path, make_alignment(), options=TmxOptions(one_sided="keep"))
-    tu = next(tu for tu in ET.parse(path).getroot().iter("tu") if tu.get("tuid") == tuid)
+    tu = next(tu for tu in ET.parse(path).getroot().iter("tu") if tu.get("tuid") == f"b{tuid}")
     assert [tuv.get(XML_LANG) for tuv in tu.findall("tuv")] == langs
     assert [tuv.find("seg").text for tuv in tu.findall("tuv")] == texts
 
@@ -370,7 +370,7 @@ def test_tmx_tuvs_per_bead(tmp_path, tuid, langs, texts):
 def test_tmx_mt_bead_props(tmp_path):
     path = tmp_path / "talk.tmx"
     write_tmx(path, make_alignment(), options=TmxOptions(one_sided="keep"))
-    tu = next(tu for tu in ET.parse(path).getroot().iter("tu") if tu.get("tuid") == "3")
+    tu = next(tu for tu in ET.parse(path).getroot().iter("tu") if tu.get("tuid") == "b3")
     assert tu_props(tu)["x-origin"] == "mt"
     assert tu_props(tu)["x-bead-type"] == "1-0"
 

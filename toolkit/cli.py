@@ -8,6 +8,7 @@ and exit code 1, never as a traceback.
 from __future__ import annotations
 
 import json
+import re
 import shlex
 import sys
 from pathlib import Path
@@ -432,7 +433,6 @@ def export(
 
     Every export carries the signature of its run: in the TMX header, FILE.signature.json next to JSONL/TSV; an edition's colophon names the tool, version, date and the inputs' names and sha256.
     """
-    from toolkit.core.atomic import atomic_write_bytes, atomic_write_text
     from toolkit.export.book import FrontMatter
     from toolkit.export.exports import (FilterSummary, default_output, export_signature, load_result, split_by_document, split_path,
                          training_records, write_result_tmx, write_training_jsonl, write_tsv)
@@ -465,7 +465,10 @@ def export(
                                       drop_one_sided=not keep_one_sided, dedupe=not no_dedupe)
         except ValueError as exc:
             raise ToolkitError(f"bad option: {exc}", "see bitext export --help") from exc
-        results = [load_result(folder) for folder in _expand_corpus(out_dirs)]
+        folders = _expand_corpus(out_dirs)
+        for folder in folders:
+            _replay_unexported_review(folder, command, quiet)
+        results = [load_result(folder) for folder in folders]
         names = [r.name for r in results]
         if len(set(names)) != len(names):
             raise ToolkitError("two folders hold results of the same name", "documents are told apart by name; rename one")
@@ -492,18 +495,8 @@ def export(
                 signature = export_signature(sources, to, command=command)
                 if to == "tmx":
                     tmx_counts = write_result_tmx(target, result, signature, tmx, _splitter(tmx))
-                elif to in ("html", "md"):
-                    from toolkit.export.edition import render_html, render_markdown
-
-                    render = render_html if to == "html" else render_markdown
-                    atomic_write_text(target, render(result.records, signature, layout=layout, title=result.name,
-                                                     front=front))
                 else:
-                    if to == "epub":
-                        from toolkit.export.epub import render_epub as render_book
-                    else:
-                        from toolkit.export.docx_edition import render_docx as render_book
-                    atomic_write_bytes(target, render_book(result.records, signature, title=result.name, front=front))
+                    _write_edition(result, to, target, layout, signature, front)
                 written.append(target)
         except OSError as exc:
             raise ToolkitError(f"cannot write {target}: {exc.strerror or exc}", "choose another file with -o") from exc
@@ -531,6 +524,80 @@ def _format_tmx_counts(counts: dict) -> str:
     """``"459 beads -> 259 units (36 beads merged by SRX, 0 split; left out: 176 one-sided, 0 MT)"``."""
     return (f"{counts['beads']} beads -> {counts['units']} units ({counts['merged']} beads merged by SRX, "
             f"{counts['split']} split; left out: {counts['one_sided']} one-sided, {counts['mt']} machine-translated)")
+
+
+# What a review's export refreshes: NAME.html / .md / .epub / .docx in the folder or its export/.
+REFRESHED_EDITIONS = ("html", "md", "epub", "docx")
+
+
+def _write_edition(result, to: str, target: Path, layout: str, signature: dict, front=None) -> None:
+    """Write the bilingual edition of ``result`` as ``to`` (html, md, epub or docx) at ``target``."""
+    from toolkit.core.atomic import atomic_write_bytes, atomic_write_text
+    from toolkit.export.book import FrontMatter
+
+    front = front or FrontMatter()
+    if to in ("html", "md"):
+        from toolkit.export.edition import render_html, render_markdown
+
+        render = render_html if to == "html" else render_markdown
+        atomic_write_text(target, render(result.records, signature, layout=layout, title=result.name, front=front))
+        return
+    if to == "epub":
+        from toolkit.export.epub import render_epub as render_book
+    else:
+        from toolkit.export.docx_edition import render_docx as render_book
+    atomic_write_bytes(target, render_book(result.records, signature, title=result.name, front=front))
+
+
+def _edition_layout(path: Path) -> str:
+    """The layout an existing edition file was written with (side by side unless it says otherwise)."""
+    if path.suffix in (".epub", ".docx"):
+        return LAYOUTS[0]
+    text = path.read_text(encoding="utf-8", errors="replace")
+    if path.suffix == ".html":
+        found = re.search(r'data-layout="([a-z-]+)"', text)
+        return found.group(1) if found and found.group(1) in LAYOUTS else LAYOUTS[0]
+    return LAYOUTS[0] if re.search(r"^\|", text, re.MULTILINE) else "interleaved"  # Markdown: a table or not
+
+
+def _refresh_editions(folder: Path, name: str, command: str) -> list[Path]:
+    """Write again the editions of ``folder`` (NAME.html / NAME.md in it or in its export/) from its files,
+    so a review's export never leaves an edition behind; returns those written."""
+    from toolkit.export.exports import export_signature, load_result
+
+    found = [folder / sub / f"{name}.{fmt}" for sub in ("", "export") for fmt in REFRESHED_EDITIONS]
+    found = [path for path in found if path.is_file()]
+    if not found:
+        return []
+    result = load_result(folder)
+    for path in found:
+        fmt = path.suffix[1:]
+        try:
+            _write_edition(result, fmt, path, _edition_layout(path),
+                           export_signature({result.name: result.signature}, fmt, command=command))
+        except OSError as exc:
+            raise ToolkitError(f"cannot write {path}: {exc.strerror or exc}",
+                               "check the folder's permissions; the review itself is saved") from exc
+    return found
+
+
+def _replay_unexported_review(folder: Path, command: str, quiet: bool) -> None:
+    """If ``folder``'s review journal holds changes its files do not show yet, export them first (and its
+    editions), so an export never reads a stale folder."""
+    from toolkit.review.session import ReviewSession, unexported_review
+
+    if folder.suffix.lower() == ".tmx" or not folder.is_dir():
+        return
+    names = [p.name[: -len(".jsonl")] for p in folder.glob("*.jsonl")]
+    if len(names) != 1:
+        return  # load_result says what is wrong
+    reason = unexported_review(folder, names[0])
+    if reason is None:
+        return
+    session = ReviewSession.open(folder, name=names[0])
+    written = session.export() + _refresh_editions(folder, names[0], command)
+    if not quiet:
+        typer.echo(f"{reason}: replayed the review into {folder} first (rewrote {len(written)} files)", err=True)
 
 
 # ---------------------------------------------------------------------------
@@ -674,7 +741,8 @@ def review(
     out_dir: Path = typer.Argument(..., metavar="OUT_DIR", help="Output folder of `bitext align`."),
     name: Optional[str] = typer.Option(None, "--name", help="Which alignment, if the folder holds several."),
     list_beads: bool = typer.Option(False, "--list", help="Print the beads as a table (after any changes)."),
-    below: Optional[float] = typer.Option(None, "--below", help="--list: only beads scoring below this."),
+    below: Optional[float] = typer.Option(None, "--below", help="--list: only pairs (beads with both sides) scoring below this."),
+    one_sided: bool = typer.Option(False, "--one-sided", help="--list: only one-sided beads (1-0 / 0-1)."),
     mt_only: bool = typer.Option(False, "--mt-only", help="--list: only beads with machine-translated English."),
     unreviewed: bool = typer.Option(False, "--unreviewed", help="--list: only beads not reviewed yet."),
     search: Optional[str] = typer.Option(None, "--search", help="--list: only beads containing this text (either side)."),
@@ -735,16 +803,18 @@ def review(
             raise ToolkitError("--rebase cannot be combined with other changes", "give it a call of its own")
         session = ReviewSession.open(out_dir, name=name)
         spec = mt or recorded_mt_spec(session.signature)
+        command = shlex.join(["bitext", *sys.argv[1:]])
         if rebase is not None:
             report = rebase_review(rebase, session)
             written = session.export() if export_files is not False else []
+            written += _refresh_editions(session.out_dir, session.name, command) if written else []
             for op, reason in report.dropped:
                 typer.echo(f"not carried over: {json.dumps(op, ensure_ascii=False)} ({reason})", err=True)
             typer.echo(f"{report.format()}; " + session.status().format()
                        + (f"; exported {len(written)} files" if written else ""))
             return
         if not ops and not ranges and not list_beads and export_files is None:
-            _review_ui(session, spec, mt_cache)
+            _review_ui(session, spec, mt_cache, command)
             return
         for warning in session.warnings:
             typer.echo(f"Warning: {warning}", err=True)
@@ -752,10 +822,12 @@ def review(
             ops = _retranslation_ops(session, ranges, spec, mt_cache)
         changed = session.do_all(ops) if ops else 0
         written = session.export() if (export_files if export_files is not None else changed > 0) else []
+        written += _refresh_editions(session.out_dir, session.name, command) if written else []
     except ToolkitError as error:
         _fail(error)
     if list_beads:
-        typer.echo(format_rows(session.rows(below=below, mt_only=mt_only, unreviewed=unreviewed, search=search)))
+        typer.echo(format_rows(session.rows(below=below, mt_only=mt_only, unreviewed=unreviewed, search=search,
+                                            one_sided=one_sided)))
     if ops:
         typer.echo(f"{changed} of {len(ops)} changes made (the rest changed nothing)" if changed < len(ops)
                    else f"{changed} change{'s' if changed != 1 else ''} made")
@@ -801,7 +873,16 @@ def _retranslation_ops(session, ranges: list[tuple[int, int]], spec: Optional[st
         return session.retranslation_ops(numbers, translator, store)
 
 
-def _review_ui(session, spec: Optional[str], cache: Optional[Path]) -> None:
+def _has_terminal() -> bool:
+    """Whether the full-screen review can run: standard input and output are a terminal."""
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def _review_ui(session, spec: Optional[str], cache: Optional[Path], command: str) -> None:
+    if not _has_terminal():
+        raise ToolkitError("the full-screen review needs a terminal, and standard input or output is not one",
+                           f"use the line mode: bitext review {session.out_dir} --list (then --approve N, --set-en N "
+                           "TEXT, --merge N, …)")
     try:
         from toolkit.review.ui import run_review
     except ImportError as exc:
@@ -809,7 +890,10 @@ def _review_ui(session, spec: Optional[str], cache: Optional[Path]) -> None:
                            "pip install textual, or use the line mode: bitext review OUT_DIR --list") from exc
     factory = (lambda: _translator_for(spec)) if spec else None
     app = run_review(session, factory, spec, cache)
-    typer.echo(session.status().format() + (f"; exported {len(app.exported)} files" if app.exported else ""))
+    written = list(app.exported)
+    if written:  # quitting exported the folder: its editions follow
+        written += _refresh_editions(session.out_dir, session.name, command)
+    typer.echo(session.status().format() + (f"; exported {len(written)} files" if written else ""))
 
 
 INTERRUPTED_EXIT = 130  # 128 + SIGINT, what shells report for Ctrl-C

@@ -2,10 +2,34 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 ORIGINS = ("aligned", "mt", "human")
 KINDS = ("sentence", "heading", "note")  # note: [APPLAUSE], editor notes
+BEAD_ID_PREFIX = "b"
+_BEAD_ID = re.compile(rf"{BEAD_ID_PREFIX}([1-9][0-9]*)")
+
+
+def bead_id(number: int) -> str:
+    """The stable id of the bead an alignment numbers ``number`` (1-based): ``"b243"``."""
+    return f"{BEAD_ID_PREFIX}{number}"
+
+
+def bead_id_number(value: object) -> int | None:
+    """``"b243"`` -> 243; None for anything that is not a bead id."""
+    match = _BEAD_ID.fullmatch(value) if isinstance(value, str) else None
+    return int(match.group(1)) if match else None
+
+
+def record_bead_id(value: object, number: int) -> str:
+    """The bead id of a JSONL record's ``id``: itself if it is one; ``"bN"`` for the whole number N that
+    files written before ids were stable hold (the bead's position then); else ``"b<number>"``."""
+    if bead_id_number(value) is not None:
+        return str(value)
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return bead_id(value)
+    return bead_id(number)
 
 
 @dataclass(frozen=True)
@@ -65,7 +89,10 @@ class Bead:
     (an omission: 1-0 or 0-1). ``score`` is the aligner's confidence in [0, 1]
     (0 for omissions). ``origin`` says who made the pair: the aligner, machine
     translation (``mt``, the English side is ``mt_text``, ``mt_flags`` what its
-    checks raised) or a human reviewer.
+    checks raised) or a human reviewer. ``id`` is the bead's stable id
+    (``"b243"``): given at alignment as ``b1..bN`` (empty here means "by
+    position"); a review's merge keeps the first bead's, a split gives its
+    second part a new one that was never used (:mod:`toolkit.review.session`).
     """
 
     zh: tuple[int, ...]
@@ -74,10 +101,13 @@ class Bead:
     origin: str = "aligned"
     mt_text: str | None = None
     mt_flags: tuple[str, ...] = ()  # what the MT output checks raised (empty: passed)
+    id: str = ""
 
     def __post_init__(self) -> None:
         if not self.zh and not self.en:
             raise ValueError("a bead needs at least one sentence on one side")
+        if self.id and bead_id_number(self.id) is None:
+            raise ValueError(f"bead id must look like 'b243', not {self.id!r}")
         for side in (self.zh, self.en):
             if side and list(side) != list(range(side[0], side[0] + len(side))):
                 raise ValueError(f"bead indices must be contiguous and ascending: {side}")

@@ -28,7 +28,7 @@ from typing import Protocol
 
 from toolkit.core.atomic import atomic_write_text, atomic_writer
 from toolkit.core.errors import FormatError, InputError, ToolkitError
-from toolkit.core.records import Alignment, Bead, Document, Segment
+from toolkit.core.records import Alignment, Bead, Document, Segment, bead_id
 from toolkit.core.resultset import FolderLock, recover, staged_set
 from toolkit.core.version import __version__
 from toolkit.formats.srx import SrxRules
@@ -177,7 +177,7 @@ def bead_records(alignment: Alignment) -> list[dict]:
         en = _side(alignment.en, bead.en, number)
         records.append(
             {
-                "id": number,
+                "id": bead.id or bead_id(number),
                 "zh_ids": list(bead.zh),
                 "en_ids": list(bead.en),
                 "zh": ZH_JOINER.join(s.text for s in zh),

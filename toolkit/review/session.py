@@ -9,8 +9,13 @@ holds the alignment as it was when the review started (and the sha256 of its
 gives the current state, even after an export has rewritten the folder; undo
 and redo are journal entries too.
 
-Bead numbers are 1-based, as in the JSONL ``id`` and the ``.align`` line
-number, and always refer to the current state. In the state, a bead holds its
+Bead numbers are 1-based, as the ``.align`` line number, and always refer
+to the current state (they shift after a merge or split). Bead *ids*
+(``"b243"``, the JSONL ``id``) are stable: the aligner gives ``b1..bN``, a
+merge keeps the first bead's id, a split keeps the id for its first part and
+gives the second a new one, one more than the highest id the review has ever
+used (recorded in the journal entry as ``new_id``, so replay gives the same
+ids, and never reused, even after an undo). In the state, a bead holds its
 segments themselves; sentence indices are assigned only on export, so an
 edit that changes the number of sentences on a side shifts later indices.
 
@@ -43,7 +48,7 @@ from pathlib import Path
 
 from toolkit.core.atomic import atomic_write_text
 from toolkit.core.errors import FormatError, InputError, ToolkitError
-from toolkit.core.records import Alignment, Bead, Document, Segment
+from toolkit.core.records import Alignment, Bead, Document, Segment, bead_id, bead_id_number, record_bead_id
 from toolkit.core.resultset import verify
 from toolkit.formats.writers import (bead_records, output_paths, set_members, read_align, read_jsonl, read_signature, write_align,
                       write_alignment, write_sentences)
@@ -89,6 +94,7 @@ class ReviewBead:
     mt_flags: tuple[str, ...] = ()
     translation: str | None = None  # English for Chinese with no English original
     mt_model: str | None = None  # the translator that made mt_text, when a review re-translated it
+    id: str = ""  # the stable bead id, "b243"
 
     def __post_init__(self) -> None:
         if not self.zh and not self.en:
@@ -172,14 +178,15 @@ def _reviewed(bead: ReviewBead, review: str, at: str) -> ReviewBead:
     return replace(bead, review=review, reviewed_at=at)
 
 
-def _rebuilt(zh: tuple[Segment, ...], en: tuple[Segment, ...], at: str,
+def _rebuilt(id: str, zh: tuple[Segment, ...], en: tuple[Segment, ...], at: str,
              translation: str | None = None, mt_text: str | None = None,
              mt_flags: tuple[str, ...] = ()) -> ReviewBead:
     """A bead whose pairing a person made; an English original replaces any translation."""
     if en:
         translation, mt_text, mt_flags = None, None, ()
     return ReviewBead(zh=zh, en=en, score=HUMAN_PAIR_SCORE if zh and en else 0.0, origin="human",
-                      review="edited", reviewed_at=at, mt_text=mt_text, mt_flags=mt_flags, translation=translation)
+                      review="edited", reviewed_at=at, mt_text=mt_text, mt_flags=mt_flags, translation=translation,
+                      id=id)
 
 
 def _approve(op: dict, beads: Sequence[ReviewBead], at: str) -> Change:
@@ -235,7 +242,7 @@ def _set_side(side: str) -> Callable[[dict, Sequence[ReviewBead], str], Change]:
 def _merge(a: ReviewBead, b: ReviewBead, at: str) -> ReviewBead:
     translations = [t for t in (a.translation, b.translation) if t]
     mts = [t for t in (a.mt_text, b.mt_text) if t]
-    return _rebuilt(a.zh + b.zh, a.en + b.en, at, " ".join(translations) or None, " ".join(mts) or None,
+    return _rebuilt(a.id, a.zh + b.zh, a.en + b.en, at, " ".join(translations) or None, " ".join(mts) or None,
                     tuple(dict.fromkeys(a.mt_flags + b.mt_flags)))
 
 
@@ -271,7 +278,11 @@ def _split(op: dict, beads: Sequence[ReviewBead], at: str) -> Change:
         raise ReviewError(f"splitting bead {n} ({bead.kind}) after {zh_at} zh and {en_at} en sentences "
                           "would leave an empty bead",
                           "each part needs at least one sentence on one side")
-    return Change(n - 1, (bead,), (_rebuilt(*first, at), _rebuilt(*second, at)))
+    new_id = op.get("new_id")
+    if bead_id_number(new_id) is None or any(b.id == new_id for b in beads):
+        raise ReviewError(f"a split needs a new, unused bead id for its second part, not {new_id!r}",
+                          "the review session gives one; a journal line was edited by hand?")
+    return Change(n - 1, (bead,), (_rebuilt(bead.id, *first, at), _rebuilt(new_id, *second, at)))
 
 
 def _move(op: dict, beads: Sequence[ReviewBead], at: str) -> Change:
@@ -300,7 +311,7 @@ def _move(op: dict, beads: Sequence[ReviewBead], at: str) -> Change:
         raise ReviewError(f"moving the last sentence out of bead {n} would empty it",
                           f"merge bead {n} with the {'next' if to == 'next' else 'previous'} bead instead")
     gets = {"zh": other.zh, "en": other.en, side: received}
-    pair = (_rebuilt(rest["zh"], rest["en"], at), _rebuilt(gets["zh"], gets["en"], at))
+    pair = (_rebuilt(bead.id, rest["zh"], rest["en"], at), _rebuilt(other.id, gets["zh"], gets["en"], at))
     if to == "prev":
         return Change(n - 2, (other, bead), (pair[1], pair[0]))
     return Change(n - 1, (bead, other), pair)
@@ -388,14 +399,24 @@ def recorded_mt_spec(signature: dict) -> str | None:
 # loading an aligned folder
 
 
+def _published(out_dir: Path, name: str) -> bool:
+    """A published edition: NAME's JSONL, TMX and signature without the ``.align`` and sentence files."""
+    paths = output_paths(out_dir, name)
+    return all(paths[key].is_file() for key in paths if key not in IDENTITY_FILES) and \
+        not any(paths[key].exists() for key in IDENTITY_FILES)
+
+
 def find_alignment_name(out_dir: Path) -> str:
-    """The NAME of the single alignment in ``out_dir`` (a folder written by ``bitext align``)."""
+    """The NAME of the single alignment in ``out_dir`` (a folder written by ``bitext align``, or a
+    published edition that keeps only the JSONL, TMX and signature)."""
     if not out_dir.exists():
         raise InputError(f"{out_dir} does not exist", "give the output folder of bitext align")
     if not out_dir.is_dir():
         raise InputError(f"{out_dir} is not a folder", "give the output folder of bitext align, not a file in it")
     names = sorted(p.name[: -len(".align")] for p in out_dir.glob("*.align")
                    if all(path.is_file() for path in output_paths(out_dir, p.name[: -len(".align")]).values()))
+    names = names or sorted(p.name[: -len(".jsonl")] for p in out_dir.glob("*.jsonl")
+                            if _published(out_dir, p.name[: -len(".jsonl")]))
     if not names:
         raise InputError(f"{out_dir} is not an aligned result (no NAME.align with its .zh.txt, .en.txt, "
                          ".jsonl, .tmx and .signature.json)", "give the output folder of bitext align")
@@ -431,7 +452,7 @@ def beads_from_records(zh_texts: Sequence[str], en_texts: Sequence[str], records
     The records must cover every sentence of both sides once, in order (as
     ``bitext align`` writes them); otherwise FormatError naming ``where``.
     """
-    beads, next_zh, next_en = [], 0, 0
+    beads, next_zh, next_en, ids = [], 0, 0, set()
     for number, record in enumerate(records, start=1):
         try:
             zh_ids, en_ids = [int(i) for i in record["zh_ids"]], [int(i) for i in record["en_ids"]]
@@ -451,12 +472,17 @@ def beads_from_records(zh_texts: Sequence[str], en_texts: Sequence[str], records
                                kind=kind, start=en_starts[k]) for k, i in enumerate(en_ids))
             origin = record.get("origin", "aligned")
             mt_text = record.get("mt")
+            identifier = record_bead_id(record.get("id"), number)
+            if identifier in ids:
+                raise ValueError(f"its id {identifier!r} is another bead's too")
+            ids.add(identifier)
             translation = record.get("translation", mt_text if origin == "mt" else None)
             beads.append(ReviewBead(zh=zh, en=en, score=float(record.get("score") or 0.0), origin=origin,
                                     review=record.get("review") or ("approved" if origin == "human" else "pending"),
                                     reviewed_at=record.get("reviewed_at"), mt_text=mt_text,
                                     mt_flags=tuple(record.get("mt_flags") or ()),
-                                    translation=None if en else translation, mt_model=record.get("mt_model")))
+                                    translation=None if en else translation, mt_model=record.get("mt_model"),
+                                    id=identifier))
         except (KeyError, TypeError, ValueError) as exc:
             raise FormatError(f"{where}, bead {number} cannot be reviewed: {exc}",
                               "review needs a complete alignment as written by bitext align") from exc
@@ -484,7 +510,7 @@ def _header_records(beads: Sequence[ReviewBead]) -> tuple[list[str], list[str], 
     for bead in beads:
         speaker = next((s.speaker for s in (*bead.zh, *bead.en) if s.speaker), None)
         kinds = {s.kind for s in (bead.zh or bead.en)}
-        records.append({"zh_ids": list(range(len(zh_texts), len(zh_texts) + len(bead.zh))),
+        records.append({"id": bead.id, "zh_ids": list(range(len(zh_texts), len(zh_texts) + len(bead.zh))),
                         "en_ids": list(range(len(en_texts), len(en_texts) + len(bead.en))),
                         "score": bead.score, "origin": bead.origin, "review": bead.review,
                         "reviewed_at": bead.reviewed_at, "mt": bead.mt_text, "mt_flags": list(bead.mt_flags),
@@ -494,6 +520,131 @@ def _header_records(beads: Sequence[ReviewBead]) -> tuple[list[str], list[str], 
         zh_texts += [s.text for s in bead.zh]
         en_texts += [s.text for s in bead.en]
     return zh_texts, en_texts, records
+
+
+# ---------------------------------------------------------------------------
+# a published edition: what the review needs, rebuilt
+
+
+def _journal_session(out_dir: Path, name: str, journal: Journal) -> ReviewSession:
+    """The review ``journal`` records, at its start (nothing replayed), without checking the folder's files."""
+    header = journal.header
+    path = out_dir / f"{name}{JOURNAL_SUFFIX}"
+    if header.get("format") != JOURNAL_FORMAT or header.get("version") != JOURNAL_VERSION:
+        raise JournalError(f"{path.name} is not a bitext review journal (version {JOURNAL_VERSION})",
+                           f"move {path.name} away to start a new review")
+    try:
+        beads = beads_from_records(header["zh"], header["en"], header["beads"], f"{path.name}, header")
+        return ReviewSession(out_dir, name, list(beads), dict(header["signature"]), str(header["zh_script"]),
+                             tuple(beads), journal, list(journal.warnings),
+                             last_id=max(int(header.get("last_id") or 0), _highest_id(beads)))
+    except (KeyError, TypeError) as exc:
+        raise JournalError(f"{path.name} has a damaged header ({exc})",
+                           f"move {path.name} away to start a new review") from exc
+
+
+def _highest_id(beads: Sequence[ReviewBead]) -> int:
+    return max((bead_id_number(b.id) or 0 for b in beads), default=0)
+
+
+def _split_side(text: str, count: int, lang: str) -> list[str] | None:
+    """``count`` sentences whose join is ``text`` (as the JSONL joins them), or None if they cannot be told apart."""
+    if count == 0:
+        return [] if not text else None
+    if count == 1:
+        return [text]
+    from toolkit.text.segment import segment_document
+
+    pieces = [s.text for s in segment_document(text, lang).segments]
+    return pieces if len(pieces) == count else None
+
+
+def _sentences_from_records(records: Sequence[dict], where: Path) -> tuple[list[str], list[str]]:
+    """The two sentence lists of a JSONL whose beads cover them in order (no journal to take them from)."""
+    sides: dict[str, list[str]] = {"zh": [], "en": []}
+    for number, record in enumerate(records, start=1):
+        for side in SIDES:
+            ids = record.get(f"{side}_ids") or []
+            pieces = _split_side(record.get(side) or "", len(ids), side)
+            if pieces is None or ids != list(range(len(sides[side]), len(sides[side]) + len(ids))):
+                raise FormatError(f"{where}, bead {number}: its {len(ids)} {side} sentences cannot be told apart "
+                                  "in the JSONL text", "align the texts again (bitext align) and review that folder")
+            sides[side] += pieces
+    return sides["zh"], sides["en"]
+
+
+def restore_alignment_files(out_dir: str | Path, name: str) -> list[Path]:
+    """Rebuild NAME's ``.align``, ``.zh.txt`` and ``.en.txt`` in ``out_dir`` (a published edition keeps only
+    the JSONL, TMX, signature and review journal); returns their paths.
+
+    With a review journal, the sentences are the journal's own: its start replayed up
+    to its last export, which must give the files that export recorded (their sha256)
+    and the JSONL's beads. Without one, each bead's text in the JSONL is split back
+    into as many sentences as it has ids (one-sentence sides as they are). Raises
+    FormatError when that cannot be done exactly; nothing is written then.
+    """
+    out_dir = Path(out_dir)
+    paths = output_paths(out_dir, name)
+    records = read_jsonl(paths["jsonl"])
+    journal_path = out_dir / f"{name}{JOURNAL_SUFFIX}"
+    hint = "align the texts again (bitext align) and review that folder"
+    if journal_path.is_file():
+        journal = Journal.open(journal_path)
+        session = _journal_session(out_dir, name, journal)
+        exports = [i for i, e in enumerate(journal.entries) if e.get("op") == "export"]
+        session._replay(journal.entries[:exports[-1] + 1] if exports else [])
+        expected = journal.entries[exports[-1]].get("identity") if exports else journal.header.get("identity")
+        alignment = session.alignment()
+        zh, en, beads = alignment.zh.segments, alignment.en.segments, alignment.beads
+    else:
+        zh_texts, en_texts = _sentences_from_records(records, paths["jsonl"])
+        zh = tuple(Segment(i, t, t, "zh") for i, t in enumerate(zh_texts))
+        en = tuple(Segment(i, t, t, "en") for i, t in enumerate(en_texts))
+        beads = tuple(Bead(tuple(r["zh_ids"]), tuple(r["en_ids"]), float(r.get("score") or 0.0)) for r in records)
+        expected = None
+    if [(list(b.zh), list(b.en)) for b in beads] != [(r.get("zh_ids"), r.get("en_ids")) for r in records]:
+        raise FormatError(f"{paths['jsonl'].name} does not hold the beads its review journal was last exported with",
+                          hint)
+    with tempfile.TemporaryDirectory(prefix="bitext-restore-") as scratch:
+        staged = output_paths(scratch, name)
+        write_align(staged["align"], beads)
+        write_sentences(staged["zh"], Document(name, "zh", tuple(zh)))
+        write_sentences(staged["en"], Document(name, "en", tuple(en)))
+        if expected is not None and file_identity(staged) != expected:
+            raise FormatError(f"the files rebuilt from {journal_path.name} are not those it was exported to", hint)
+        for key in IDENTITY_FILES:
+            _io(lambda: atomic_write_text(paths[key], staged[key].read_text(encoding="utf-8")), out_dir)
+    log.info("rebuilt %s, %s and %s from %s", *(paths[k].name for k in IDENTITY_FILES), paths["jsonl"].name)
+    return [paths[key] for key in IDENTITY_FILES]
+
+
+def unexported_review(out_dir: str | Path, name: str) -> str | None:
+    """Why NAME's files in ``out_dir`` do not show its review journal yet, or None if they do (or there is none).
+
+    Read from the journal and the signature alone (no replay, no ``.align``
+    needed): changes journaled after the last export, or an export whose files
+    were not all written (the signature records how long the journal was).
+    """
+    out_dir = Path(out_dir)
+    path = out_dir / f"{name}{JOURNAL_SUFFIX}"
+    if not path.is_file():
+        return None
+    journal = Journal.open(path)
+    entries = journal.entries
+    exports = [i for i, e in enumerate(entries) if e.get("op") == "export"]
+    after = entries[exports[-1] + 1:] if exports else entries
+    changes = sum(1 for e in after if e.get("op") in OPERATIONS or e.get("op") in HISTORY_OPS)
+    if changes:
+        return f"{path.name} holds {changes} change{'s' if changes != 1 else ''} not exported yet"
+    if not exports:
+        return None
+    try:
+        review = read_signature(output_paths(out_dir, name)["signature"]).get("review") or {}
+    except ToolkitError:
+        review = {}
+    if review.get("journal_id") == journal.header.get("id") and review.get("journal_entries") != len(entries):
+        return f"the last export of {path.name} was not completed"
+    return None
 
 
 # ---------------------------------------------------------------------------
@@ -515,6 +666,7 @@ class ReviewSession:
     clock: Callable[[], str] = utc_now
     done: list[Change] = field(default_factory=list)
     undone: list[Change] = field(default_factory=list)
+    last_id: int = 0  # the highest bead id number this review has used: a split's new id is the next one
 
     @property
     def paths(self) -> dict[str, Path]:
@@ -535,6 +687,8 @@ class ReviewSession:
         out_dir = Path(out_dir)
         name = name or find_alignment_name(out_dir)
         paths = output_paths(out_dir, name)
+        if _published(out_dir, name):
+            restore_alignment_files(out_dir, name)
         missing = [p.name for p in paths.values() if not p.is_file()]
         if missing:
             raise InputError(f"{out_dir} is not an aligned result for {name!r}: {', '.join(missing)} missing",
@@ -545,34 +699,30 @@ class ReviewSession:
         if not journal_path.exists():
             zh_texts, en_texts, records, signature = _load_folder(paths)
             beads = beads_from_records(zh_texts, en_texts, records, str(paths["jsonl"]))
-            return cls(out_dir, name, list(beads), signature, _zh_script(signature), tuple(beads), clock=clock)
+            return cls(out_dir, name, list(beads), signature, _zh_script(signature), tuple(beads), clock=clock,
+                       last_id=_highest_id(beads))
         journal = Journal.open(journal_path)
         header = journal.header
-        if header.get("format") != JOURNAL_FORMAT or header.get("version") != JOURNAL_VERSION:
-            raise JournalError(f"{journal_path.name} is not a bitext review journal (version {JOURNAL_VERSION})",
-                               f"move {journal_path.name} away to start a new review")
-        known = [header.get("identity", {})] + [e.get("identity", {}) for e in journal.entries if e.get("op") == "export"]
-        for key in IDENTITY_FILES:
-            if identity[key] not in {k.get(key) for k in known if isinstance(k, dict)}:
-                _refuse_cut_short(journal, paths)
-                raise JournalError(f"journal belongs to another alignment — move {journal_path.name} away to start "
-                                   f"a new review", f"{paths[key].name} is neither the reviewed alignment nor "
-                                   "its export (was the folder aligned again?)")
-        try:
-            beads = beads_from_records(header["zh"], header["en"], header["beads"], f"{journal_path.name}, header")
-            session = cls(out_dir, name, list(beads), dict(header["signature"]), str(header["zh_script"]),
-                          tuple(beads), journal, list(journal.warnings), clock)
-        except (KeyError, TypeError) as exc:
-            raise JournalError(f"{journal_path.name} has a damaged header ({exc})",
-                               f"move {journal_path.name} away to start a new review") from exc
+        if header.get("format") == JOURNAL_FORMAT and header.get("version") == JOURNAL_VERSION:
+            known = [header.get("identity", {})] + [e.get("identity", {}) for e in journal.entries
+                                                    if e.get("op") == "export"]
+            for key in IDENTITY_FILES:
+                if identity[key] not in {k.get(key) for k in known if isinstance(k, dict)}:
+                    _refuse_cut_short(journal, paths)
+                    raise JournalError(f"journal belongs to another alignment — move {journal_path.name} away to "
+                                       f"start a new review", f"{paths[key].name} is neither the reviewed alignment "
+                                       "nor its export (was the folder aligned again?)")
+        session = _journal_session(out_dir, name, journal)  # refuses what is not a review journal
+        session.clock = clock
         session._replay()
         return session
 
     # -- state ---------------------------------------------------------------
 
-    def _replay(self) -> None:
+    def _replay(self, entries: Sequence[dict] | None = None) -> None:
+        """Redo the journal's entries (or the first ones, ``entries``) on the beads."""
         journal_id = self.journal.header.get("id")
-        for number, entry in enumerate(self.journal.entries, start=2):
+        for number, entry in enumerate(self.journal.entries if entries is None else entries, start=2):
             op = entry.get("op")
             # Entries written since journals carry ids say what they apply to: this journal, at this place.
             if "journal" in entry and entry["journal"] != journal_id:
@@ -587,7 +737,7 @@ class ReviewSession:
                 if op in HISTORY_OPS:
                     self._history(op)
                 elif op in OPERATIONS:
-                    change = OPERATIONS[op](entry, self.beads, str(entry.get("at", "")))
+                    change = OPERATIONS[op](self._with_new_id(entry), self.beads, str(entry.get("at", "")))
                     self._apply(change)
                     self.done.append(change)
                     self.undone.clear()
@@ -601,6 +751,21 @@ class ReviewSession:
     def _apply(self, change: Change, reverse: bool = False) -> None:
         old, new = (change.new, change.old) if reverse else (change.old, change.new)
         self.beads[change.start:change.start + len(old)] = new
+        self.last_id = max([self.last_id, *(bead_id_number(b.id) or 0 for b in new)])
+
+    def _with_new_id(self, op: dict) -> dict:
+        """``op`` as it is done and journaled: a split names the id of its second part.
+
+        The id the op already names (a journal entry's) if no bead has it, else one
+        above the highest id the review ever used; journals written before ids were
+        stable give the same ids on every replay, since they are assigned in order.
+        """
+        if op.get("op") != "split":
+            return op
+        wanted = op.get("new_id")
+        if bead_id_number(wanted) is None or any(b.id == wanted for b in self.beads):
+            wanted = bead_id(self.last_id + 1)
+        return {**op, "new_id": wanted}
 
     def _history(self, op: str) -> None:
         source, target = (self.done, self.undone) if op == "undo" else (self.undone, self.done)
@@ -615,6 +780,7 @@ class ReviewSession:
             zh_texts, en_texts, records = _header_records(self.original)
             header = {"format": JOURNAL_FORMAT, "version": JOURNAL_VERSION, "name": self.name,
                       "id": uuid.uuid4().hex[:16], "identity": file_identity(self.paths), "started": self.clock(),
+                      "last_id": self.last_id,
                       "signature": self.signature, "zh_script": self.zh_script,
                       "zh": zh_texts, "en": en_texts, "beads": records}
             self.journal = _io(lambda: Journal.create(self.journal_path, header), self.out_dir)
@@ -642,7 +808,7 @@ class ReviewSession:
         """
         at = self.clock()
         trial = ReviewSession(self.out_dir, self.name, list(self.beads), self.signature, self.zh_script,
-                              self.original, done=list(self.done), undone=list(self.undone))
+                              self.original, done=list(self.done), undone=list(self.undone), last_id=self.last_id)
         for op in ops:
             trial._step(op, at)  # raises before anything is journaled
         changed = 0
@@ -662,6 +828,7 @@ class ReviewSession:
             return True
         if name not in OPERATIONS:
             raise ReviewError(f"unknown operation {name!r}", f"choose one of {', '.join([*OPERATIONS, *HISTORY_OPS])}")
+        op = self._with_new_id(op)
         change = OPERATIONS[name](op, self.beads, at)
         if change.old == change.new:
             return False
@@ -800,12 +967,15 @@ class ReviewSession:
             operations=len(self.done))
 
     def rows(self, below: float | None = None, mt_only: bool = False, unreviewed: bool = False,
-             search: str | None = None) -> list[Row]:
-        """The beads a listing shows: score below ``below``, with machine English, pending, containing ``search``."""
+             search: str | None = None, one_sided: bool = False) -> list[Row]:
+        """The beads a listing shows: pairs (two-sided beads) scoring below ``below``, with machine English,
+        pending, containing ``search``, one-sided (1-0 / 0-1, which score 0 by definition)."""
         needle = search.casefold() if search else None
         rows = []
         for number, bead in enumerate(self.beads, start=1):
-            if below is not None and not bead.score < below:
+            if below is not None and not (bead.zh and bead.en and bead.score < below):
+                continue
+            if one_sided and bead.zh and bead.en:
                 continue
             if mt_only and bead.mt_text is None:
                 continue
@@ -824,7 +994,7 @@ class ReviewSession:
             en_ids = tuple(range(len(en), len(en) + len(bead.en)))
             zh += [replace(s, index=i) for s, i in zip(bead.zh, zh_ids)]
             en += [replace(s, index=i) for s, i in zip(bead.en, en_ids)]
-            beads.append(Bead(zh_ids, en_ids, bead.score, bead.export_origin, bead.mt_text, bead.mt_flags))
+            beads.append(Bead(zh_ids, en_ids, bead.score, bead.export_origin, bead.mt_text, bead.mt_flags, bead.id))
         status = self.status()
         signature = {**self.signature, "review": {
             "journal": self.journal_path.name, "operations": status.operations,
@@ -957,12 +1127,12 @@ def clip(text: str, width: int) -> str:
 
 
 def format_rows(rows: Sequence[Row], zh_width: int = 30, en_width: int = 40) -> str:
-    """A plain-text table: number, type, score, origin, review, zh, en (truncated)."""
-    lines = [f"{'#':>5}  {'type':<5} {'score':>6}  {'origin':<7} {'review':<14} {clip('zh', zh_width)}  en"]
+    """A plain-text table: number, id, type, score, origin, review, zh, en (truncated)."""
+    lines = [f"{'#':>5}  {'id':<6} {'type':<5} {'score':>6}  {'origin':<7} {'review':<14} {clip('zh', zh_width)}  en"]
     for row in rows:
         bead = row.bead
         en = bead.en_text if bead.en or bead.translation is None else f"[{'MT' if bead.translation == bead.mt_text else 'tr'}] {bead.en_text}"
-        lines.append(f"{row.number:>5}  {bead.kind:<5} {bead.score:>6.3f}  {bead.export_origin:<7} {bead.review:<14} "
+        lines.append(f"{row.number:>5}  {bead.id:<6} {bead.kind:<5} {bead.score:>6.3f}  {bead.export_origin:<7} {bead.review:<14} "
                      f"{clip(bead.zh_text, zh_width)}  {clip(en, en_width).rstrip()}")
     return "\n".join(lines)
 
@@ -1050,17 +1220,24 @@ def rebase_review(journal_path: str | Path, session: ReviewSession) -> RebaseRep
     if old_texts != new_texts:
         raise JournalError(f"{Path(journal_path).name} reviews other texts than {session.name}",
                            "a review can be carried over only to a new alignment of the same two texts")
+    effective = _effective_ops(journal.entries)
+    old_last = int(header.get("last_id") or 0)
+    if session.journal is None and not session.done:
+        final = _old_review(journal_path, old, effective, old_last)
+        _carry_ids(session, old, final.beads, final.last_id)
+    scratch = _old_review(journal_path, old, [], old_last)
     applied, in_effect, dropped = [], [], []
-    for entry in _effective_ops(journal.entries):
-        op = {k: v for k, v in entry.items() if k != "at"}
+    for entry in effective:
         try:
+            entry = scratch._with_new_id(entry)  # a split's second part keeps the id the old review gave it
+            op = {k: v for k, v in entry.items() if k != "at"}
             targets = _targets(op)
-            keys = [_key(old[n - 1]) for n in targets]
-            change = OPERATIONS[op["op"]](entry, old, str(entry.get("at", "")))
+            keys = [_key(scratch.beads[n - 1]) for n in targets]
+            change = OPERATIONS[op["op"]](entry, scratch.beads, str(entry.get("at", "")))
         except (ReviewError, KeyError, IndexError, TypeError) as exc:
             raise JournalError(f"{Path(journal_path).name} cannot be replayed on its own alignment: {exc}",
                                "the journal is damaged; start a new review") from exc
-        old[change.start:change.start + len(change.old)] = change.new
+        scratch._apply(change)
         now = {_key(b): n for n, b in enumerate(session.beads, start=1)}
         if op["op"] == "approve":
             for key in keys:
@@ -1085,3 +1262,46 @@ def rebase_review(journal_path: str | Path, session: ReviewSession) -> RebaseRep
                             "the new alignment has none of its beads" if all(n is None for n in numbers)
                             else "the new alignment cuts these sentences differently"))
     return RebaseReport(tuple(applied), tuple(in_effect), tuple(dropped))
+
+
+def _old_review(journal_path: str | Path, beads: Sequence[ReviewBead], ops: Sequence[dict],
+                last_id: int) -> ReviewSession:
+    """An in-memory review of an earlier alignment's ``beads`` with ``ops`` (operations in effect) done."""
+    session = ReviewSession(Path(journal_path).parent, "", list(beads), {}, "", tuple(beads),
+                            last_id=max(last_id, _highest_id(beads)))
+    for entry in ops:
+        try:
+            change = OPERATIONS[entry["op"]](session._with_new_id(entry), session.beads, "")
+        except (ReviewError, KeyError, IndexError, TypeError) as exc:
+            raise JournalError(f"{Path(journal_path).name} cannot be replayed on its own alignment: {exc}",
+                               "the journal is damaged; start a new review") from exc
+        session._apply(change)
+    return session
+
+
+def _carry_ids(session: ReviewSession, old: Sequence[ReviewBead], reviewed: Sequence[ReviewBead],
+               old_last: int) -> None:
+    """Give the beads of a new alignment the ids the earlier review used for the same beads.
+
+    A bead with the same sentences as a bead of the earlier alignment, else as one
+    the earlier review made (a merge the new alignment has by itself), takes its
+    id; the others get new ids above every id the earlier review used, so a
+    citation of ``#b243`` keeps pointing at its passage, and no id means two things.
+    """
+    known: dict[tuple, str] = {}
+    for bead in (*old, *reviewed):
+        known.setdefault(_key(bead), bead.id)
+    taken: set[str] = set()
+    last = max([old_last, *(bead_id_number(b.id) or 0 for b in (*old, *reviewed))])
+    beads = []
+    for bead in session.original:
+        identifier = known.get(_key(bead))
+        if identifier is None or identifier in taken:
+            last += 1
+            identifier = bead_id(last)
+        taken.add(identifier)
+        beads.append(replace(bead, id=identifier))
+    session.original = tuple(beads)
+    session.beads = list(beads)
+    session.last_id = last
+    _io(session._journal, session.out_dir)  # the header keeps the ids even if no operation applies

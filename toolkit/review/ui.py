@@ -14,7 +14,7 @@ any other command.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeVar
@@ -23,9 +23,11 @@ from rich.text import Text
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
+from textual.geometry import Region, Spacing
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Input, Label, OptionList, Static, TextArea
+from textual.widgets.data_table import RowKey
 from textual.widgets.option_list import Option
 
 from toolkit.core.errors import ToolkitError
@@ -48,17 +50,22 @@ KEYS: tuple[tuple[str, str, str, str], ...] = (
                                   "offers an alternative)"),
     ("u", "history('undo')", "undo", "undo the last change"),
     ("y", "history('redo')", "", "redo the last undone change"),
-    ("g", "jump", "", "go to a bead by its number"),
+    ("g", "jump", "", "go to a bead by its number or id (g g: the first bead)"),
+    ("G", "go('last')", "", "go to the last bead (Home / End: the first / the last)"),
     ("slash", "search", "", "show only beads containing a text (either side); empty to clear"),
-    ("1", "filter('low')", "", f"filter: score below {LOW_SCORE} (toggle)"),
+    ("1", "filter('low')", "", f"filter: pairs (both sides) scoring below {LOW_SCORE} (toggle)"),
     ("2", "filter('mt')", "", "filter: machine-translated English only (toggle)"),
     ("3", "filter('unreviewed')", "", "filter: not reviewed yet (toggle)"),
+    ("4", "filter('one_sided')", "", "filter: one-sided beads, 1-0 / 0-1 (toggle)"),
     ("0", "filter('none')", "", "clear the filters and the search"),
     ("w", "export", "", "export now: rewrite .align, .jsonl, .tmx and the sentence files (quitting does it too)"),
     ("question_mark", "help", "help", "this help"),
     ("q", "quit", "quit", "quit (nothing is lost: every change is already journaled)"),
 )
 KEY_NAMES = {"slash": "/", "question_mark": "?"}
+FIRST_IN_FOOTER = ("help", "quit")  # what a narrow terminal must still show, so the footer starts with them
+# The table's fixed columns (label, width); the Chinese and English share the rest of the width.
+COLUMNS = (("#", 5), ("id", 6), ("type", 5), ("score", 6), ("origin", 7), ("review", 9))
 REVIEW_LABELS = {"pending": "pending", "approved": "approved", "edited": "edited", "no-counterpart": "no-cpart"}
 CURSOR_SAVE_DELAY = 0.5  # seconds the cursor must rest before its position is written
 
@@ -72,11 +79,13 @@ class Filters:
     low: bool = False
     mt: bool = False
     unreviewed: bool = False
+    one_sided: bool = False
     search: str | None = None
 
     def describe(self) -> str:
-        parts = ([f"score < {LOW_SCORE}"] if self.low else []) + (["MT only"] if self.mt else []) + \
-            (["unreviewed"] if self.unreviewed else []) + ([f"containing {self.search!r}"] if self.search else [])
+        parts = ([f"pairs < {LOW_SCORE}"] if self.low else []) + (["MT only"] if self.mt else []) + \
+            (["unreviewed"] if self.unreviewed else []) + (["one-sided"] if self.one_sided else []) + \
+            ([f"containing {self.search!r}"] if self.search else [])
         return ", ".join(parts) or "all beads"
 
 
@@ -95,7 +104,7 @@ def bead_text(number: int, bead: ReviewBead, current: bool) -> Text:
     flags = f" · flags: {', '.join(bead.mt_flags)}" if bead.mt_flags else ""
     when = f" · {bead.reviewed_at}" if bead.reviewed_at else ""
     model = f" · {bead.mt_model}" if bead.mt_model else ""
-    text.append(f"{'▶' if current else ' '} bead {number} · {bead.kind} · score {bead.score:.3f} · {bead.export_origin} · {bead.review}"
+    text.append(f"{'▶' if current else ' '} bead {number} ({bead.id}) · {bead.kind} · score {bead.score:.3f} · {bead.export_origin} · {bead.review}"
                 f"{when}{flags}{model} ", style="reverse bold" if current else "bold dim")
     text.append("\n")
     for i, segment in enumerate(bead.zh, start=1):
@@ -174,18 +183,30 @@ class PromptScreen(Dialog[str]):
         self.dismiss(event.value)
 
 
+class GoScreen(PromptScreen):
+    """Where to go: a bead number or id and Enter; ``g`` (so ``g g`` from the table) the first bead, ``G`` the last."""
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.value in ("g", "G"):
+            self.dismiss("first" if event.value == "g" else "last")
+
+
 class EditScreen(Dialog[str]):
-    """A side's text, one sentence per line: Ctrl-S saves, Esc cancels."""
+    """A side's text, one sentence per line, under the other side's (what it must match): Ctrl-S saves, Esc cancels."""
 
     BINDINGS = [Binding("ctrl+s", "save", "save", priority=True)]
 
-    def __init__(self, title: str, text: str):
+    def __init__(self, title: str, text: str, match_label: str = "", match: str = ""):
         super().__init__()
         self.title_text, self.text = title, text
+        self.match_label, self.match = match_label, match
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(self.title_text)
+            if self.match_label:
+                yield Label(self.match_label, classes="hint")
+                yield Static(Text(self.match or "—"), id="match")
             yield Label("one sentence per line · Ctrl-S saves · Esc cancels", classes="hint")
             yield TextArea(self.text, id="editor", soft_wrap=True)
 
@@ -258,6 +279,54 @@ class MoveScreen(BeadDialog[tuple[str, str]]):
         self.dismiss((side, to))
 
 
+class BeadTable(DataTable):
+    """The beads' table; Home and End go to the first and the last bead shown (not the first and last column)."""
+
+    BINDINGS = [Binding("home", "app.go('first')", "first bead", show=False),
+                Binding("end", "app.go('last')", "last bead", show=False)]
+
+    def set_row(self, row_key: str, values: Sequence[object]) -> None:
+        """Replace the cells of one row and draw that row again, not the whole table.
+
+        ``update_cell`` counts an update, and every cached rendering of every cell is
+        keyed by that count: after it, each visible cell is rendered again (and the
+        row order and offsets recomputed over all rows). An approval changes one row;
+        here only that row's cached cells and rows are dropped. Should Textual's
+        internals differ from what this expects, it falls back to ``update_cell``.
+        """
+        try:
+            key = RowKey(row_key)
+            cells = self._data[key]
+            caches = (self._cell_render_cache, self._row_render_cache)
+            for column, value in zip(self.ordered_columns, values):
+                cells[column.key] = value
+            for cache in caches:
+                for cached in [k for k in cache.keys() if k[0] == key]:
+                    cache.discard(cached)
+            self._row_renderable_cache.clear()  # keyed by row index: cheap to make again for the rows shown
+            self._line_cache.clear()
+        except (AttributeError, TypeError, KeyError):
+            for column, value in zip(self.ordered_columns, values):
+                self.update_cell(row_key, column.key, value)
+            return
+        self.refresh()
+
+    def _get_row_region(self, row_index: int) -> Region:
+        # Textual's own adds up the heights of every row above (4,000 at the end of a long alignment), twice per
+        # cursor move; every row here is one line high (add_row's default), so the row's place is its index.
+        if not self.is_valid_row_index(row_index):
+            return Region(0, 0, 0, 0)
+        width = sum(column.get_render_width(self) for column in self.columns.values()) + self._row_label_column_width
+        return Region(0, row_index + (self.header_height if self.show_header else 0), max(self.size.width, width), 1)
+
+    def _get_fixed_offset(self) -> Spacing:
+        # Textual's own walks every row (a new list after each cell update) to add up the heights of the fixed
+        # rows; this table has none, and at 4,000 beads that walk was most of an approval's time.
+        if self.fixed_rows or self.fixed_columns:
+            return super()._get_fixed_offset()
+        return Spacing(self.header_height if self.show_header else 0, 0, 0, self._row_label_column_width)
+
+
 # ---------------------------------------------------------------------------
 # the application
 
@@ -270,7 +339,7 @@ class ReviewApp(App[None]):
     CSS = """
     #beads { height: 3fr; }
     #detail-pane { height: 2fr; border-top: solid $accent; padding: 0 1; }
-    #status { height: 1; background: $panel; padding: 0 1; }
+    #status { height: auto; max-height: 4; background: $panel; padding: 0 1; }
     #status.error { background: $error 40%; }
     .dialog { width: 90%; height: auto; max-height: 90%; border: thick $accent; background: $surface; padding: 1 2; }
     .dialog.small { width: 80%; }
@@ -279,7 +348,8 @@ class ReviewApp(App[None]):
     HelpScreen, PromptScreen, EditScreen, SplitScreen, MoveScreen { align: center middle; }
     SplitScreen OptionList { height: auto; max-height: 10; }
     """
-    BINDINGS = [Binding(key, action, label, show=bool(label)) for key, action, label, _ in KEYS] + [
+    BINDINGS = [Binding(key, action, label, show=bool(label))
+                for key, action, label, _ in sorted(KEYS, key=lambda k: k[1] not in FIRST_IN_FOOTER)] + [
         Binding("ctrl+c", "quit", "quit", show=False, priority=True),
     ]
 
@@ -296,6 +366,8 @@ class ReviewApp(App[None]):
         self.filters = Filters()
         self.current = session.resume_at()
         self.shown: list[int] = []
+        self._rows: dict[int, int] = {}  # bead number -> its row in the table
+        self._last_history: str | None = None  # "undo" while an undo is being shown
         self.message, self.message_is_error = "", False
         self.busy: str | None = None  # what a background job is doing (the UI refuses changes meanwhile)
         self.changes = 0  # changes made in this UI session
@@ -305,7 +377,7 @@ class ReviewApp(App[None]):
     # -- layout ----------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield DataTable(id="beads", cursor_type="row", zebra_stripes=True)
+        yield BeadTable(id="beads", cursor_type="row", zebra_stripes=True)
         with VerticalScroll(id="detail-pane"):
             yield Static(id="detail")
         yield Static(id="status")
@@ -321,40 +393,60 @@ class ReviewApp(App[None]):
         self.rebuild()
 
     def _text_widths(self) -> tuple[int, int]:
-        fixed = 5 + 5 + 6 + 8 + 9 + 6 * 2 + 2  # columns, their padding, the scrollbar
-        room = max(self.size.width - fixed, 30)
+        fixed = sum(width for _label, width in COLUMNS) + 2 * len(COLUMNS) + 2  # columns, their padding, the scrollbar
+        room = max(self.size.width - fixed, 20)
         return room * 2 // 5, room - room * 2 // 5
 
-    def rebuild(self) -> None:
-        """Refill the table from the session and the filters, keeping the cursor on ``self.current``."""
+    def _cells(self, number: int, bead: ReviewBead) -> tuple:
+        """The table's cells for bead ``number``, in the order of :data:`COLUMNS` and the two texts."""
+        zh_width, en_width = self._text_widths()
+        english, style = english_cell(bead)
+        score_style = "red" if bead.score < LOW_SCORE and bead.zh and bead.en else ""
+        review_style = {"approved": "green", "edited": "yellow", "no-counterpart": "blue"}.get(bead.review, "dim")
+        return (Text(str(number), justify="right"), bead.id, bead.kind,
+                Text(f"{bead.score:.3f}", style=score_style, justify="right"), bead.export_origin,
+                Text(REVIEW_LABELS[bead.review], style=review_style),
+                clip(bead.zh_text, zh_width).rstrip(), Text(clip(english, en_width).rstrip(), style=style))
+
+    def rebuild(self, keep: int | None = None) -> None:
+        """Refill the table from the session and the filters, keeping the cursor on ``self.current``.
+
+        ``keep``: a bead shown (and made current) even if the filters leave it out, e.g. the
+        result of a merge or split, so the reviewer does not lose it.
+        """
         if not self._screen_built():
             return
         table = self.screen_stack[0].query_one(DataTable)
         zh_width, en_width = self._text_widths()
         table.clear(columns=True)
-        for label, width in (("#", 5), ("type", 5), ("score", 6), ("origin", 8), ("review", 9),
-                             ("中文", zh_width), ("English", en_width)):
+        for label, width in (*COLUMNS, ("中文", zh_width), ("English", en_width)):
             table.add_column(label, width=width, key=label)
         f = self.filters
         rows = self.session.rows(below=LOW_SCORE if f.low else None, mt_only=f.mt, unreviewed=f.unreviewed,
-                                 search=f.search)
-        self.shown = [row.number for row in rows]
-        for row in rows:
-            bead = row.bead
-            english, style = english_cell(bead)
-            score_style = "red" if bead.score < LOW_SCORE and bead.zh and bead.en else ""
-            review_style = {"approved": "green", "edited": "yellow", "no-counterpart": "blue"}.get(bead.review, "dim")
-            table.add_row(Text(str(row.number), justify="right"), bead.kind,
-                          Text(f"{bead.score:.3f}", style=score_style, justify="right"), bead.export_origin,
-                          Text(REVIEW_LABELS[bead.review], style=review_style),
-                          clip(bead.zh_text, zh_width).rstrip(), Text(clip(english, en_width).rstrip(), style=style),
-                          key=str(row.number))
-        self.current = min(max(self.current, 1), len(self.session.beads))
+                                 search=f.search, one_sided=f.one_sided)
+        numbers = [row.number for row in rows]
+        if keep is not None and 1 <= keep <= len(self.session.beads) and keep not in numbers:
+            numbers = sorted([*numbers, keep])
+        self.shown = numbers
+        self._rows = {n: i for i, n in enumerate(numbers)}
+        beads = self.session.beads
+        for n in numbers:
+            table.add_row(*self._cells(n, beads[n - 1]), key=str(n))
+        self.current = keep if keep in self._rows else min(max(self.current, 1), len(beads))
         if self.shown:
-            later = [n for n in self.shown if n >= self.current]
-            self.current = later[0] if later else self.shown[-1]
-            table.move_cursor(row=self.shown.index(self.current), animate=False)
+            if self.current not in self._rows:
+                later = [n for n in self.shown if n >= self.current]
+                self.current = later[0] if later else self.shown[-1]
+            table.move_cursor(row=self._rows[self.current], animate=False)
         self.show_current()
+
+    def update_rows(self, first: int, last: int) -> None:
+        """Redraw the rows of beads ``first..last`` in place (the beads kept their places: no rebuild)."""
+        table = self.screen_stack[0].query_one(BeadTable)
+        beads = self.session.beads
+        for n in range(first, last + 1):
+            if n in self._rows:
+                table.set_row(str(n), self._cells(n, beads[n - 1]))
 
     def show_current(self) -> None:
         beads = self.session.beads
@@ -366,16 +458,21 @@ class ReviewApp(App[None]):
         self.show_status()
 
     def show_status(self) -> None:
+        """The status line: the message first, wrapped if need be (its hint is at its end and must show), then
+        where the cursor is and the counts, cut to one line."""
         status = self.session.status()
-        line = (f"bead {self.current}/{status.beads} │ {status.approved} approved · {status.edited} edited · "
-                f"{status.no_counterpart} no counterpart · {status.pending} pending · "
+        bead = self.session.beads[self.current - 1] if 1 <= self.current <= status.beads else None
+        line = (f"bead {self.current}/{status.beads}{f' ({bead.id})' if bead else ''} │ {status.approved} approved · "
+                f"{status.edited} edited · {status.no_counterpart} no counterpart · {status.pending} pending · "
                 f"{status.machine_translated} machine-translated │ showing {len(self.shown)}: {self.filters.describe()}")
         if self.busy:
-            line += f" │ {self.busy}…"
+            line = f"{self.busy}… │ {line}"
+        text = Text()
         if self.message:
-            line += f" │ {self.message}"
+            text.append(self.message + "\n", style="bold")
+        text.append(clip(line, max(self.size.width - 2, 20)).rstrip())
         widget = self.screen_stack[0].query_one("#status", Static)
-        widget.update(Text(line, no_wrap=True, overflow="ellipsis"))
+        widget.update(text)
         widget.set_class(self.message_is_error, "error")
 
     def say(self, message: str, error: bool = False) -> None:
@@ -424,32 +521,58 @@ class ReviewApp(App[None]):
             self.say(f"{error.message}" + (f" — {error.hint}" if error.hint else ""), error=True)
             return False
         self.changes += changed
-        self.say(done if changed else "nothing changed")
-        if cursor is not None:
-            self.current = cursor
-        self.rebuild()
+        self.message, self.message_is_error = (done if changed else "nothing changed"), False  # shown below
+        touched = self._touched() if changed else None
+        if touched is not None:
+            # The beads kept their places (an approval, an edit, a move): redraw those rows only.
+            self.update_rows(*touched)
+            self._go(cursor if cursor is not None else self.current, save=False)
+        elif changed:
+            self.rebuild(keep=cursor)
+        else:
+            self.show_current()
         self.save_cursor()
         return changed
+
+    def _touched(self) -> tuple[int, int] | None:
+        """The bead numbers the last change (or undo, or redo) rewrote, if it left every bead in its place."""
+        session = self.session
+        history = session.undone if self._last_history == "undo" else session.done
+        change = history[-1] if history else None
+        if change is None or len(change.old) != len(change.new):
+            return None
+        return change.start + 1, change.start + len(change.new)
 
     def _bead(self) -> ReviewBead:
         return self.session.beads[self.current - 1]
 
     def action_approve(self) -> None:
         n = self.current
-        if self.perform({"op": "approve", "first": n, "last": n}, f"approved bead {n}") or \
+        following = self._next_after(n)
+        if not self.perform({"op": "approve", "first": n, "last": n}, f"approved bead {n}", following) and \
                 self.session.beads[n - 1].review != "pending":
-            self._go(self._next_after(n))
+            self._go(following)
 
     def _next_after(self, n: int) -> int:
+        row = self._rows.get(n)
+        if row is not None:
+            return self.shown[row + 1] if row + 1 < len(self.shown) else n
         later = [m for m in self.shown if m > n]
         return later[0] if later else n
 
-    def _go(self, n: int) -> None:
+    def _go(self, n: int, save: bool = True) -> None:
         self.current = n
-        if n in self.shown:
-            self.query_one(DataTable).move_cursor(row=self.shown.index(n), animate=False)
+        if n in self._rows:
+            self.query_one(DataTable).move_cursor(row=self._rows[n], animate=False)
         self.show_current()
-        self._schedule_cursor_save()
+        if save:
+            self._schedule_cursor_save()
+
+    def action_go(self, where: str) -> None:
+        """Go to the first or the last bead shown (Home / End, g g / G)."""
+        if self.shown:
+            self._go(self.shown[0] if where == "first" else self.shown[-1])
+            self.say(f"{where} bead{'' if self.filters == Filters() else ' shown'}: bead {self.current}")
 
     def action_edit(self, side: str) -> None:
         n, bead = self.current, self._bead()
@@ -458,15 +581,19 @@ class ReviewApp(App[None]):
             return
         if side == "en":
             text = "\n".join(s.text for s in bead.en) if bead.en else (bead.translation or "")
-            title = f"English of bead {n}" if bead.en else f"English translation of bead {n} (no English original)"
+            title = f"English of bead {n} ({bead.id})" if bead.en else \
+                f"English translation of bead {n} ({bead.id}, no English original)"
+            match_label, match = "the Chinese it must match:", "\n".join(s.text for s in bead.zh)
         else:
-            text, title = "\n".join(s.text for s in bead.zh), f"Chinese of bead {n}"
+            text, title = "\n".join(s.text for s in bead.zh), f"Chinese of bead {n} ({bead.id})"
+            match_label, match = "the English it must match:", english_cell(bead)[0] if bead.en or bead.translation \
+                else ""
 
         def save(new: str | None) -> None:
             if new is not None:
                 self.perform({"op": f"set_{side}", "bead": n, "text": new}, f"edited the {side} of bead {n}", n)
 
-        self.push_screen(EditScreen(title, text), save)
+        self.push_screen(EditScreen(title, text, match_label, match), save)
 
     def action_merge(self, direction: str) -> None:
         n = self.current
@@ -500,12 +627,15 @@ class ReviewApp(App[None]):
 
     def action_no_counterpart(self) -> None:
         n = self.current
-        if self.perform({"op": "no_counterpart", "bead": n}, f"bead {n} has no counterpart") or \
+        following = self._next_after(n)
+        if not self.perform({"op": "no_counterpart", "bead": n}, f"bead {n} has no counterpart", following) and \
                 self.session.beads[n - 1].review == "no-counterpart":
-            self._go(self._next_after(n))
+            self._go(following)
 
     def action_history(self, which: str) -> None:
+        self._last_history = which
         self.perform({"op": which}, f"{which} done")
+        self._last_history = None
 
     # -- machine translation ---------------------------------------------------
 
@@ -562,11 +692,16 @@ class ReviewApp(App[None]):
         def jump(answer: str | None) -> None:
             if answer is None or not answer.strip():
                 return
-            total = len(self.session.beads)
-            if not answer.strip().isdigit() or not 1 <= int(answer) <= total:
-                self.say(f"no bead {answer.strip()!r}: bead numbers run from 1 to {total}", error=True)
+            if answer in ("first", "last"):
+                self.action_go(answer)
                 return
-            n = int(answer)
+            total = len(self.session.beads)
+            answer = answer.strip()
+            by_id = next((i for i, b in enumerate(self.session.beads, start=1) if b.id == answer), None)
+            if by_id is None and (not answer.isdigit() or not 1 <= int(answer) <= total):
+                self.say(f"no bead {answer!r}: bead numbers run from 1 to {total}; ids look like b12", error=True)
+                return
+            n = by_id or int(answer)
             if n not in self.shown:
                 self.filters = Filters()
                 self.say(f"bead {n} was hidden by the filters: cleared them")
@@ -576,7 +711,8 @@ class ReviewApp(App[None]):
             self.rebuild()
             self.save_cursor()
 
-        self.push_screen(PromptScreen(f"Go to bead (1–{len(self.session.beads)})", placeholder="number"), jump)
+        self.push_screen(GoScreen(f"Go to bead: its number (1–{len(self.session.beads)}) or id, then Enter · "
+                                  "g the first · G the last", placeholder="number or id (b12)"), jump)
 
     def action_search(self) -> None:
         def search(answer: str | None) -> None:

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from toolkit.core.atomic import atomic_write_text
 from toolkit.core.errors import FormatError, InputError, ToolkitError
+from toolkit.core.records import bead_id_number
 from toolkit.core.version import __version__
 
 log = logging.getLogger(__name__)
@@ -288,6 +289,14 @@ def scores_from_statistics(stats: Mapping) -> dict:
     return out
 
 
+def _id_order(value: object, position: int) -> int:
+    """A bead id as a number to order ties by: 243 for ``"b243"`` (not ordered as text) or 243; else its position."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    number = bead_id_number(value)
+    return position if number is None else number
+
+
 def score_alignment(records: Sequence[Mapping], mt: Mapping[str, str] | Sequence[str | None],
                     model: str | None = None, lowest: int = LOWEST_PAIRS) -> tuple[list[dict], dict]:
     """Score the machine translation of each bead's Chinese side against its human English.
@@ -326,7 +335,8 @@ def score_alignment(records: Sequence[Mapping], mt: Mapping[str, str] | Sequence
     if not_scored["no_translation"]:
         log.warning("%d two-sided beads had no translation and were not scored", not_scored["no_translation"])
 
-    worst = sorted(scored, key=lambda i: (pairs[i].chrf, pairs[i].bleu, records[i]["id"]))[:max(lowest, 0)]
+    worst = sorted(scored, key=lambda i: (pairs[i].chrf, pairs[i].bleu, _id_order(records[i].get("id"), i)))
+    worst = worst[:max(lowest, 0)]
     report = {
         "tool": f"bitext {__version__}",
         "model": model,
