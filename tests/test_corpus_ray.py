@@ -99,3 +99,39 @@ def _actor_pids() -> list[int]:
         if command.startswith("ray::CorpusActor"):
             pids.append(int(entry))
     return pids
+
+
+@pytest.fixture(scope="module")
+def tiny_translator(tmp_path_factory):
+    """A random 2-layer MarianMT saved in a folder (positions enough for 256 new tokens): a real
+    translator every worker process loads from disk, fast and meaningless."""
+    torch = pytest.importorskip("torch")
+    transformers = pytest.importorskip("transformers")
+    from test_translate import _seq2seq_config, _tokenizer
+
+    folder = tmp_path_factory.mktemp("tiny-marian")
+    tokenizer, vocab = _tokenizer()
+    torch.manual_seed(0)
+    config = _seq2seq_config(transformers.MarianConfig, vocab)
+    config.max_position_embeddings = 512
+    transformers.MarianMTModel(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+def test_translator_actors_translate_score_and_write_like_the_local_engine(cluster, tiny_translator, tmp_path):
+    """With --mt, embedder actors align and a separate pool of translator actors translates the gaps,
+    scores every pair and writes; the corpus score is summed from the documents' statistics."""
+    manifest = make_corpus(tmp_path / "in", documents=3)
+    spec = str(tiny_translator)
+    # Each run from empty caches of its own (corpus_job puts them beside the output folder).
+    local = run_corpus(corpus_job(manifest, tmp_path / "a" / "out", mt=spec, score=True))
+    on_ray = run_corpus(corpus_job(manifest, tmp_path / "b" / "out", mt=spec, score=True,
+                                   engine=EngineSettings("ray", mt_workers=1)))
+    assert [r.status for r in local.records] == ["done"] * 3, [r.message for r in local.records]
+    assert [r.status for r in on_ray.records] == ["done"] * 3, [r.message for r in on_ray.records]
+    workers = [r.details["worker"] for r in on_ray.records]
+    assert all(w["align"] != w["finish"] for w in workers)  # two pools: aligned on one actor, finished on another
+    assert sum(r.scored for r in on_ray.records) > 0 and on_ray.scores["segments"] == sum(r.scored for r in on_ray.records)
+    assert on_ray.scores == local.scores
+    assert data_files(tmp_path / "b" / "out") == data_files(tmp_path / "a" / "out")

@@ -38,14 +38,18 @@ class SqliteCache:
     SCHEMA_VERSION = 1
     TABLE = ""  # the table of entries, keyed by ``key`` (what merge_from copies)
 
-    def __init__(self, path: str | Path, base: str | Path | None = None):
+    def __init__(self, path: str | Path, base: str | Path | None = None, read_own: bool = True):
         """``base``: another cache file of the same kind, read (never written) for what ``path`` lacks.
 
         A worker of a corpus run writes its own file over the shared cache as
         ``base``; the run merges the workers' files into it at the end
         (:meth:`merge_from`), since SQLite is no place for writers on several machines.
+        ``read_own`` False serves hits from ``base`` only: what a worker computed
+        during the run is stored, never read back, so a document's results do not
+        depend on which documents the same worker happened to take before it.
         """
         self.path = Path(path)
+        self._read_own = read_own
         self.hits = 0
         self.misses = 0
         self._base = None
@@ -90,7 +94,7 @@ class SqliteCache:
 
         Raises sqlite3.Error, for the caller to turn into :meth:`_unusable`.
         """
-        rows = _select(self._db, columns, table, keys)
+        rows = _select(self._db, columns, table, keys) if self._read_own else []
         if self._base is not None and len(rows) < len(keys):
             found = {row[0] for row in rows}
             try:

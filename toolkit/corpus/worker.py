@@ -123,7 +123,8 @@ class Worker:
         if translate and setup.mt:
             from toolkit.translate.cache import TranslationCache
 
-            self.models.mt_cache = TranslationCache(cache_dir / f"mt-{self.id}.sqlite", base=setup.mt_cache)
+            self.models.mt_cache = TranslationCache(cache_dir / f"mt-{self.id}.sqlite", base=setup.mt_cache,
+                                                    read_own=False)
 
     def _embedder(self, setup: WorkerSetup, cache_dir: Path):
         from toolkit.align.embcache import CachedEmbedder, EmbeddingCache
@@ -132,7 +133,12 @@ class Worker:
         inner = get_embedder(setup.embedder)
         if setup.embedding_cache is None:
             return inner
-        return CachedEmbedder(inner, EmbeddingCache(cache_dir / f"emb-{self.id}.sqlite", base=setup.embedding_cache))
+        # Hits come from the shared cache as it was when the run began, never from what this worker
+        # embedded for an earlier document: embedding a batch gives each text's vector to within
+        # float rounding of how the batch was made up, so a document's bytes would otherwise depend
+        # on the schedule. The same shared cache, the same bytes, on any engine.
+        return CachedEmbedder(inner, EmbeddingCache(cache_dir / f"emb-{self.id}.sqlite", base=setup.embedding_cache,
+                                                    read_own=False))
 
     def pid(self) -> int:
         return os.getpid()
