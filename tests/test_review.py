@@ -351,8 +351,8 @@ def test_export_keeps_the_scores_of_unchanged_pairs(folder):
     from toolkit.formats.writers import read_tmx_memory
 
     props = {unit.tuid: unit.props for unit in read_tmx_memory(folder / "doc.tmx").units}
-    assert (props["2"]["x-bleu"], props["2"]["x-chrf"], props["2"]["x-review"]) == ("31.5", "41.5", "approved")
-    assert "x-bleu" not in props["5"] and props["5"]["x-review"] == "edited"
+    assert (props["b2"]["x-bleu"], props["b2"]["x-chrf"], props["b2"]["x-review"]) == ("31.5", "41.5", "approved")
+    assert "x-bleu" not in props["b5"] and props["b5"]["x-review"] == "edited"
 
 
 def test_export_of_an_unscored_folder_adds_no_scores(folder):

@@ -171,7 +171,7 @@ def test_edit_english_and_chinese_through_the_dialog(folder):
     assert records[2]["zh"] == "张伟：你好，很高兴来。"
     assert (folder / "doc.zh.txt").read_text(encoding="utf-8").splitlines()[2] == "张伟：你好，很高兴来。"
     units = {unit.tuid: unit for unit in read_tmx_memory(folder / "doc.tmx").units}  # two-sided units only
-    assert units["5"].en == "Let's start right now." and units["5"].props["x-review"] == "edited"
+    assert units["b5"].en == "Let's start right now." and units["b5"].props["x-review"] == "edited"
 
 
 def test_merge_split_move_mark_undo_redo(folder):

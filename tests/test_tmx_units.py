@@ -170,9 +170,9 @@ def test_merged_unit_in_the_file(tmp_path):
     path = tmp_path / "talk.tmx"
     write_tmx(path, alignment, options=TmxOptions(srx=SRX))
     units = read_tmx_memory(path).units
-    assert [(u.tuid, u.zh, u.en) for u in units] == [("1+2", "这是什么?那是什么。", "What is this? What is that?"),
-                                                     ("3", "下一句。", "Next.")]
-    assert units[0].props["x-beads"] == "1 2" and units[0].props["x-score"] == "0.7000"
+    assert [(u.tuid, u.zh, u.en) for u in units] == [("b1+b2", "这是什么?那是什么。", "What is this? What is that?"),
+                                                     ("b3", "下一句。", "Next.")]
+    assert units[0].props["x-beads"] == "b1 b2" and units[0].props["x-score"] == "0.7000"
     assert "x-beads" not in units[1].props
 
 
@@ -227,9 +227,9 @@ def test_split_units_in_the_file(tmp_path, splitter):
     counts = write_tmx(path, alignment, options=TmxOptions(split_beads=True), splitter=splitter)
     units = read_tmx_memory(path).units
     assert [(u.tuid, u.zh, u.props["x-bead-type"]) for u in units] == [
-        ("1.1", "我今天早上去了超市。", "1-1"), ("1.2", "我买了很多新鲜的水果。", "1-1"),
-        ("2", "我买了很多新鲜的水果。我今天早上去了超市。", "2-2")]
-    assert units[1].en == "I bought a lot of fresh fruit." and units[0].props["x-beads"] == "1"
+        ("b1.1", "我今天早上去了超市。", "1-1"), ("b1.2", "我买了很多新鲜的水果。", "1-1"),
+        ("b2", "我买了很多新鲜的水果。我今天早上去了超市。", "2-2")]
+    assert units[1].en == "I bought a lot of fresh fruit." and units[0].props["x-beads"] == "b1"
     assert counts["split"] == 1 and counts["units"] == 3
     with pytest.raises(ValueError, match="splitter"):
         tmx_units([], TmxOptions(split_beads=True))
@@ -248,6 +248,7 @@ def test_cli_export_split_and_srx(tmp_path):
                                  "--srx", str(EXAMPLES / "segment.srx")])
     assert result.exit_code == 0, result.output
     assert "3 beads -> 3 units (2 beads merged by SRX, 1 split" in result.stderr
+    # An exported memory numbers its units 1..N (a folder's own TMX uses the stable bead ids).
     assert [u.tuid for u in read_tmx_memory(out).units] == ["1.1", "1.2", "2+3"]
 
 

@@ -347,7 +347,7 @@ def test_tmx_keep_writes_one_unit_per_bead(tmp_path):
     path = tmp_path / "talk.tmx"
     write_tmx(path, make_alignment(), options=TmxOptions(one_sided="keep"))
     units = check_tmx_structure(path).find("body").findall("tu")
-    assert [tu.get("tuid") for tu in units] == ["1", "2", "3", "4", "5"]
+    assert [tu.get("tuid") for tu in units] == ["b1", "b2", "b3", "b4", "b5"]
 
 
 @pytest.mark.parametrize(
