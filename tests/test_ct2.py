@@ -10,7 +10,7 @@ import pytest
 pytest.importorskip("ctranslate2")
 pytest.importorskip("accelerate")
 
-from test_translate import CHAT_TEMPLATE, SOURCES, _write_tiny_gguf  # noqa: E402
+from test_translate import SOURCES, _write_tiny_gguf  # noqa: E402
 
 from toolkit.core.errors import ModelError  # noqa: E402
 from toolkit.translate.backends import (  # noqa: E402
@@ -58,7 +58,7 @@ class Steps:
 def test_registry_model_runs_on_ctranslate2_converted_once(registry, capfd):
     translator = get_translator("tiny", models_dir=registry)
     assert isinstance(translator, CT2Translator)
-    assert translator.describe().startswith("ct2:tiny (")
+    assert translator.describe().startswith("llm:tiny (")
     assert "engine=ctranslate2" in translator.describe() and "quantization=int8" in translator.describe()
     gguf = registry / "tiny-q.gguf"
     assert translator.needs_conversion()
@@ -146,4 +146,18 @@ def test_unwritable_models_folder_is_one_clear_error(registry):
     with pytest.raises(ModelError, match="cannot convert") as info:
         translator.translate(["你好"])
     assert "llm:" in info.value.hint
-    assert CHAT_TEMPLATE  # the template the tiny GGUF carries (imported for the prompt check above)
+
+
+def test_translate_texts_shows_the_conversion_before_translating(registry, monkeypatch, tmp_path):
+    from toolkit.pipeline import Progress, translate_texts
+
+    monkeypatch.setenv("BITEXT_MODELS_DIR", str(registry))
+    calls = []
+    progress = Progress(lambda label, total, unit="sent": calls.append((label, total, unit)), lambda n: None,
+                        lambda: calls.append("finish"))
+    translations, model = translate_texts(SOURCES[:2], "tiny", tmp_path / "mt.sqlite", progress=progress)
+    assert calls == [("tiny: converting once", 2, "step"), "finish", ("translating", 2, "sent"), "finish"]
+    assert len(translations) == 2 and "engine=ctranslate2" in model
+    calls.clear()
+    translate_texts(SOURCES[:2], "tiny", tmp_path / "mt.sqlite", progress=progress)
+    assert calls == [("translating", 2, "sent"), "finish"]                 # converted already: one bar

@@ -78,7 +78,7 @@ class CT2Translator(LLMTranslator):
     may use.
     """
 
-    name = "ct2"
+    # name stays "llm": the engine and quantization are in settings(), so in the description and cache key.
     # 1.5B model, 2 cores: batches of 16-32 keep the cores busy; bigger ones only wait on their longest text.
     BATCH = 16
     max_batch_chars = 2048
