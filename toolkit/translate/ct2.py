@@ -99,7 +99,7 @@ class CT2Translator(LLMTranslator):
                              f"choose one of {', '.join(CT2_QUANTIZATIONS)}")
         self.engine = "ctranslate2"
         self.quantization = quantization
-        self.threads = threads or len(os.sched_getaffinity(0))
+        self.threads = threads or _usable_cores()
         self._static: list[str] = []
         self._end_ids: list[int] = []
 
@@ -269,6 +269,12 @@ class CT2Translator(LLMTranslator):
         results = self._model.generate_batch(prompts, **options)
         return [clean_llm_output(self._tokenizer.decode(r.sequences_ids[0], skip_special_tokens=True))
                 for r in results]
+
+
+def _usable_cores() -> int:
+    """The cores this process may run on (its affinity mask where the OS has one)."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity else (os.cpu_count() or 1)
 
 
 def _end_token_ids(folder: Path, tokenizer) -> list[int]:
