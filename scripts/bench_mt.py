@@ -140,6 +140,8 @@ def run_child(spec: str, args: argparse.Namespace) -> dict:
             "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
             "outputs": [r.text for r in results] if args.keep_outputs else None,
         })
+        one = {k: v for k, v in sets[-1].items() if k != "outputs"}
+        print(f"  {label} {name} done: {json.dumps(one)}", file=sys.stderr, flush=True)  # kept if a later set is cut short
     import transformers
 
     versions = {"transformers": transformers.__version__}
