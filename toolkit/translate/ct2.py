@@ -39,6 +39,7 @@ from toolkit.translate.backends import (
     clean_llm_output,
     gguf_cache_dir,
 )
+from toolkit.translate.checks import HAN
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +84,10 @@ class CT2Translator(LLMTranslator):
     BATCH = 16
     max_batch_chars = 2048
     DEFAULT_QUANTIZATION = "int8"
+    # Second attempt: LLMTranslator's penalties, and no token that writes Chinese (a Han character,
+    # or a piece of a multi-byte character): the commonest flag left on the int8 model's news output
+    # is a Chinese word kept in the English ("the发言人 of the Houthis").
+    RETRY_SETTINGS = {**LLMTranslator.RETRY_SETTINGS, "english_only": True}
     # Two texts that share nothing: their prompts' common head is the template's fixed part.
     _PROBES = ("甲", "Z")
 
@@ -101,6 +106,7 @@ class CT2Translator(LLMTranslator):
         self.quantization = quantization
         self.threads = threads or _usable_cores()
         self._static: list[str] = []
+        self._chinese: list[list[str]] | None = None  # the tokens english_only suppresses, once looked up
         self._end_ids: list[int] = []
 
     def settings(self) -> dict:
@@ -258,6 +264,9 @@ class CT2Translator(LLMTranslator):
     def _generate(self, texts: list[str], overrides: dict) -> list[str]:
         self._load()
         prompts = [self._prompt_tokens(t) for t in texts]
+        overrides = dict(overrides)
+        if overrides.pop("english_only", False):
+            overrides["suppress_sequences"] = self._chinese_tokens()
         options = {"max_length": _cap_new_tokens(texts, self.max_new_tokens), "sampling_topk": 1, "beam_size": 1,
                    "include_prompt_in_result": False, "end_token": self._end_ids, **overrides}
         head = len(self._static)
@@ -269,6 +278,16 @@ class CT2Translator(LLMTranslator):
         results = self._model.generate_batch(prompts, **options)
         return [clean_llm_output(self._tokenizer.decode(r.sequences_ids[0], skip_special_tokens=True))
                 for r in results]
+
+
+    def _chinese_tokens(self) -> list[list[str]]:
+        """Every vocabulary token whose text has a Han character or is part of a multi-byte character."""
+        if self._chinese is None:
+            ids = sorted(set(self._tokenizer.get_vocab().values()) - set(self._tokenizer.all_special_ids))
+            texts = self._tokenizer.batch_decode([[i] for i in ids])
+            banned = [i for i, text in zip(ids, texts) if "\ufffd" in text or HAN.search(text)]
+            self._chinese = [[token] for token in self._tokenizer.convert_ids_to_tokens(banned)]
+        return self._chinese
 
 
 def _usable_cores() -> int:
