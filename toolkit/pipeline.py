@@ -369,7 +369,9 @@ def translate_texts(texts: list[str], spec: str, cache_path: Path | None = None,
             from toolkit.translate.cache import TranslationCache, default_cache_path
 
             store = stack.enter_context(TranslationCache(cache_path or default_cache_path()))
-        translator.prepare(progress)  # a model converted on its first use shows its own bar
+        prepare = getattr(translator, "prepare", None)  # any object with translate() will do; Translators have it
+        if prepare is not None:
+            prepare(progress)  # a model converted on its first use shows its own bar
         progress.start("translating", len(texts))
         translations = translate_checked(translator, texts, cache=store, progress=progress.advance)
         progress.finish()
