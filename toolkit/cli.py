@@ -69,13 +69,13 @@ class _Bar:
         self.quiet = quiet
         self.bar = None
 
-    def start(self, label: str, total: int) -> None:
+    def start(self, label: str, total: int, unit: str = "sent") -> None:
         if self.quiet:
             return
         from tqdm import tqdm
 
         # Only on a terminal: redirected to a log file, a bar is a stream of carriage returns.
-        self.bar = tqdm(total=total, desc=label, unit="sent", file=sys.stderr, leave=False,
+        self.bar = tqdm(total=total, desc=label, unit=unit, file=sys.stderr, leave=False,
                         disable=not sys.stderr.isatty())
 
     def advance(self, n: int) -> None:

@@ -60,12 +60,16 @@ class AlignOptions:
 
 
 class Progress:
-    """Callbacks a caller may give to follow a long run (all optional)."""
+    """Callbacks a caller may give to follow a long run (all optional).
 
-    def __init__(self, start: Callable[[str, int], None] | None = None,
+    ``start(label, total)`` counts sentences; a one-off model conversion calls
+    ``start(label, total, unit="step")``.
+    """
+
+    def __init__(self, start: Callable[..., None] | None = None,
                  advance: Callable[[int], None] | None = None,
                  finish: Callable[[], None] | None = None):
-        self.start = start or (lambda label, total: None)
+        self.start = start or (lambda label, total, unit="sent": None)
         self.advance = advance or (lambda n: None)
         self.finish = finish or (lambda: None)
 
@@ -370,6 +374,9 @@ def translate_texts(texts: list[str], spec: str, cache_path: Path | None = None,
             from toolkit.translate.cache import TranslationCache, default_cache_path
 
             store = stack.enter_context(TranslationCache(cache_path or default_cache_path()))
+        prepare = getattr(translator, "prepare", None)  # any object with translate() will do; Translators have it
+        if prepare is not None:
+            prepare(progress)  # a model converted on its first use shows its own bar
         progress.start("translating", len(texts))
         translations = translate_checked(translator, texts, cache=store, progress=progress.advance)
         progress.finish()

@@ -98,6 +98,10 @@ class Translator:
     def _load(self) -> None:
         """Load the model and tokenizer once; a backend without a model has nothing to do."""
 
+    def prepare(self, progress=None) -> None:
+        """Do any long one-off work (a model conversion) now, reporting it to ``progress``
+        (``start(label, total, unit)``, ``advance(n)``, ``finish()``); most backends have none."""
+
     def translate(self, texts: Sequence[str]) -> list[str]:
         """Raw translations of ``texts``, one per text, in order (no checks, no cache)."""
         return self._run(texts, {})
@@ -747,7 +751,8 @@ def default_models_dir() -> Path:
     return PROJECT_MODELS_DIR if (PROJECT_MODELS_DIR / "registry.json").is_file() else Path("models")
 
 
-def get_translator(spec: str = DEFAULT_MT, models_dir: Path | None = None) -> Translator:
+def get_translator(spec: str = DEFAULT_MT, models_dir: Path | None = None,
+                   engine: str | None = None) -> Translator:
     """Build a translator from ``--mt``: a backend, a backend with its model, a registry name or a path.
 
     - ``none``: no translation.
@@ -755,7 +760,9 @@ def get_translator(spec: str = DEFAULT_MT, models_dir: Path | None = None) -> Tr
     - ``llm:NAME_OR_DIR`` or ``llm:PATH/FILE.gguf`` (the file's folder + ``gguf_file``).
     - a name in ``models_dir/registry.json``, e.g. ``qwen1.5b``: its file must be under
       ``models_dir`` (otherwise the hint says how to fetch it); ``models_dir`` defaults
-      to :func:`default_models_dir`.
+      to :func:`default_models_dir`. A registry GGUF model runs on CTranslate2
+      (:mod:`toolkit.translate.ct2`) when it is installed, else on transformers;
+      ``engine`` (one of ``REGISTRY_ENGINES``) chooses instead.
     - a path: a ``.gguf`` file, or a model folder (encoder-decoder -> seq2seq, else llm).
     """
     spec = spec.strip()
@@ -772,7 +779,7 @@ def get_translator(spec: str = DEFAULT_MT, models_dir: Path | None = None) -> Tr
     models_dir = Path(models_dir) if models_dir is not None else default_models_dir()
     registry = read_registry(models_dir)
     if spec in registry:
-        return _from_registry(spec, registry[spec], models_dir)
+        return _from_registry(spec, registry[spec], models_dir, engine)
     if spec in HUB_MODELS:
         return Seq2SeqTranslator(HUB_MODELS[spec][1], label=spec)
     path = Path(spec).expanduser()
@@ -810,7 +817,23 @@ def _from_path(path: Path) -> Translator:
                      "give seq2seq:FOLDER, llm:FOLDER or llm:FOLDER/FILE.gguf")
 
 
-def _from_registry(name: str, entry: dict, models_dir: Path) -> Translator:
+# How a registry GGUF model runs: "auto" is CTranslate2 when installed (on 2 cores, a third of
+# transformers' CPU time a sentence or less; see README), else transformers.
+REGISTRY_ENGINES = ("auto", "ctranslate2", "transformers")
+
+
+def _registry_llm_class(engine: str | None) -> type[LLMTranslator]:
+    engine = engine or "auto"
+    if engine not in REGISTRY_ENGINES:
+        raise ModelError(f"unknown engine {engine!r}", f"choose one of {', '.join(REGISTRY_ENGINES)}")
+    from toolkit.translate.ct2 import CT2Translator, ct2_available
+
+    if engine == "ctranslate2" or (engine == "auto" and ct2_available()):
+        return CT2Translator
+    return LLMTranslator
+
+
+def _from_registry(name: str, entry: dict, models_dir: Path, engine: str | None = None) -> Translator:
     backend = entry.get("backend", "llm")
     file = entry.get("file") or entry.get("dir") or name
     path = models_dir / file
@@ -842,5 +865,5 @@ def _from_registry(name: str, entry: dict, models_dir: Path) -> Translator:
         kwargs.update({k: v for k, v in (("system_prompt", prompt.get("system")),
                                          ("user_prompt", prompt.get("user"))) if v})
     if path.is_file():
-        return LLMTranslator(str(path.parent), gguf_file=path.name, **kwargs)
+        return _registry_llm_class(engine)(str(path.parent), gguf_file=path.name, **kwargs)
     return LLMTranslator(str(path), **kwargs)
