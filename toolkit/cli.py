@@ -34,6 +34,12 @@ _DEFAULT = AlignConfig()
 # Where align and translate write without -o: OUTPUT_ROOT/NAME/, under the current folder and
 # apart from the project's tracked aligned/ (the published, reviewed editions).
 OUTPUT_ROOT = Path("out")
+_GLOSSARY_HELP = ("Glossary of fixed renderings, a CSV (zh,en) / TSV (zh<TAB>en) / TBX file: the terms a sentence "
+                  "contains are given to the model and checked in its output (flag 'name').")
+_CONTEXT_HELP = ("Translate each gap with its nearest aligned pairs as examples and the names mined from them "
+                 "(a document with no English: with the sentences before it and their translations).")
+
+
 _FORCE_HELP = ("Replace a result folder that holds a reviewed alignment (a review journal) or a published edition; "
                "its files and journal are kept in OUT/NAME.superseded-TIME/. Also aligns sides far out of proportion.")
 _EMBEDDER_HELP = "Sentence embedder: " + "; ".join(f"'{k}': {v.help}" for k, v in EMBEDDERS.items())
@@ -106,6 +112,8 @@ def align(
     no_embedding_cache: bool = typer.Option(False, "--no-embedding-cache", help="Embed everything afresh and keep nothing."),
     mt: Optional[str] = typer.Option(None, "--mt", help="Machine-translate the Chinese segments left without English (1-0 beads) with this translator: a registry name (qwen1.5b, qwen0.5b), seq2seq[:MODEL], llm:MODEL, a path, or none [default: no translation]."),
     mt_cache: Optional[Path] = typer.Option(None, "--mt-cache", help="Translation cache (SQLite) [default: $XDG_CACHE_HOME/bitext/translations.sqlite]."),
+    glossary: Optional[Path] = typer.Option(None, "--glossary", help=_GLOSSARY_HELP),
+    mt_context: bool = typer.Option(True, "--mt-context/--no-mt-context", help=_CONTEXT_HELP),
     score_pairs: Optional[bool] = typer.Option(
         None, "--score/--no-score",
         help=f"Machine-translate the Chinese of every aligned pair and write its sentence BLEU/chrF into the JSONL and TMX, "
@@ -143,6 +151,7 @@ def align(
         scoring = _align_scorer(score_pairs, mt)
         scorer = scoring[0] if scoring else None
         gap_translator = (scoring[1] if scoring else _translator_for(mt)) if mt else None
+        terms = _read_glossary(glossary)
         zh, en = load_pair(zh_file, en_file, presegmented, en_comment, base, check=not force)
         # An unknown embedder, a missing model or an unusable cache fails before the lock.
         embedding = (get_embedder(options.embedder) if no_embedding_cache
@@ -151,7 +160,7 @@ def align(
             progress = Progress(bar.start, bar.advance, bar.finish)
             result = align_documents(zh, en, options, embedding, progress=progress, name=base, check=False)
             if mt:
-                result = _machine_translate_gaps(result, mt, mt_cache, progress, gap_translator)
+                result = _machine_translate_gaps(result, mt, mt_cache, progress, gap_translator, terms, mt_context)
             result.signature["command"] = command
             result.signature["inputs"] = {
                 "zh": {"path": str(zh_file), "sha256": file_digest(zh_file)},
@@ -160,7 +169,7 @@ def align(
             records, report, extra = None, None, {}
             if scoring:
                 records, report = score_records(bead_records(result), scorer, mt_cache, True, progress,
-                                                translator=scoring[1])
+                                                translator=scoring[1], glossary=terms)
                 report["command"] = command
                 extra[f"{base}{REPORT_SUFFIX}"] = lambda path: write_report(path, report)
             paths = _write_outputs(out_dir, result, records, extra, aside, command)
@@ -250,12 +259,19 @@ def _write_outputs(out_dir: Path, result, records=None, extra=None, aside=(), co
                            "choose another output folder with -o") from exc
 
 
-def _machine_translate_gaps(result, spec: str, cache: Optional[Path], progress, translator=None):
-    from toolkit.pipeline import fill_gaps, translate_texts, untranslated_texts
+def _machine_translate_gaps(result, spec: str, cache: Optional[Path], progress, translator=None, glossary=None,
+                            context: bool = True):
+    from toolkit.pipeline import translate_gaps
 
-    texts = untranslated_texts(result)
-    translations, model = translate_texts(texts, spec, cache, True, progress, translator)
-    return fill_gaps(result, dict(zip(texts, translations)), model)
+    return translate_gaps(result, spec, cache, True, progress, translator, glossary, context)
+
+
+def _read_glossary(path: Optional[Path]):
+    if path is None:
+        return None
+    from toolkit.translate.glossary import read_glossary
+
+    return read_glossary(path)
 
 
 @app.command()
@@ -266,6 +282,8 @@ def translate(
     force: bool = typer.Option(False, "--force", help=_FORCE_HELP),
     mt: str = typer.Option("qwen1.5b", "--mt", help="Translator: a registry name (qwen1.5b, qwen0.5b), seq2seq[:MODEL], llm:MODEL or a path."),
     mt_cache: Optional[Path] = typer.Option(None, "--mt-cache", help="Translation cache (SQLite) [default: $XDG_CACHE_HOME/bitext/translations.sqlite]."),
+    glossary: Optional[Path] = typer.Option(None, "--glossary", help=_GLOSSARY_HELP),
+    mt_context: bool = typer.Option(True, "--mt-context/--no-mt-context", help=_CONTEXT_HELP),
     presegmented: bool = typer.Option(False, "--presegmented", help="One sentence per line: take the lines as they are."),
     zh_script: str = typer.Option("as-is", "--zh-script", help=f"Chinese script of the output: {', '.join(ZH_SCRIPTS)}."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
@@ -285,11 +303,12 @@ def translate(
         out_dir = output or OUTPUT_ROOT / base
         output_paths(out_dir, base)  # a bad --name fails now, not after the translation
         translator = _translator_for(mt)  # a missing model fails now
+        terms = _read_glossary(glossary)
         zh = load_document(zh_file, "zh", presegmented=presegmented, name=base)
         with _result_folder(out_dir, base, force, command, zh_file.stat().st_size) as aside:
             result = translation_only(zh, name=base, presegmented=presegmented)
             result = _machine_translate_gaps(result, mt, mt_cache, Progress(bar.start, bar.advance, bar.finish),
-                                             translator)
+                                             translator, terms, mt_context)
             result = replace(result, zh=convert_script(result.zh, zh_script))
             result.signature["zh_script_out"] = zh_script
             result.signature["command"] = command
@@ -379,6 +398,7 @@ def score(
     mt: str = typer.Option(DEFAULT_MT, "--mt", help="Translator for the Chinese side: a toolkit.translate.backends spec (registry name, seq2seq[:MODEL], llm:MODEL, a path)."),
     cache: Optional[Path] = typer.Option(None, "--cache", help="Translation cache (SQLite) [default: $XDG_CACHE_HOME/bitext/translations.sqlite]."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor fill the translation cache."),
+    glossary: Optional[Path] = typer.Option(None, "--glossary", help=_GLOSSARY_HELP),
     lowest: int = typer.Option(LOWEST_PAIRS, "--lowest", help="How many of the lowest-scoring pairs to list."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar, and no report on the terminal (it is still written)."),
 ) -> None:
@@ -396,6 +416,7 @@ def score(
     command = shlex.join(["bitext", *sys.argv[1:]])
     try:
         translator = _translator_for(mt)  # a missing model fails now, not after reading
+        terms = _read_glossary(glossary)
         jsonl = find_jsonl(out_dir)
         folder, name = jsonl.parent, jsonl.name[: -len(".jsonl")]
         with FolderLock(folder, command):
@@ -403,7 +424,7 @@ def score(
             records = read_jsonl(jsonl)
             scored, report = score_records(records, mt, cache, not no_cache,
                                            Progress(bar.start, bar.advance, bar.finish), lowest=lowest,
-                                           translator=translator)
+                                           translator=translator, glossary=terms)
             report["command"] = command
             # The scored JSONL, TMX and report replace the old ones as one set with the files they go with.
             with staged_set(folder, name, command, keep_others=True, members=set_members(name)) as staging:
@@ -543,6 +564,7 @@ def review(
     retranslate: Optional[list[str]] = typer.Option(None, "--retranslate", metavar="N|A-B", help="Machine-translate again the beads N or A-B that have Chinese and no English original (repeatable; in a range, the others are skipped)."),
     mt: Optional[str] = typer.Option(None, "--mt", help="Translator for re-translation (the UI's r key, --retranslate): a registry name (qwen1.5b), seq2seq[:MODEL], llm:MODEL or a path [default: the one the alignment was translated with]."),
     mt_cache: Optional[Path] = typer.Option(None, "--mt-cache", help="Translation cache (SQLite) [default: $XDG_CACHE_HOME/bitext/translations.sqlite]."),
+    glossary: Optional[Path] = typer.Option(None, "--glossary", help=_GLOSSARY_HELP),
     export_files: Optional[bool] = typer.Option(None, "--export/--no-export", help="Rewrite .align, .jsonl, .tmx and the sentence files from the review [default: after a change]."),
     rebase: Optional[Path] = typer.Option(None, "--rebase", metavar="JOURNAL", help="Carry over the review in JOURNAL, made on an earlier alignment of the same texts: its changes are redone where the new alignment has the same beads, and the rest are listed."),
 ) -> None:
@@ -586,6 +608,7 @@ def review(
             raise ToolkitError("--retranslate cannot be combined with other changes", "give it a call of its own")
         if rebase is not None and (ops or ranges):
             raise ToolkitError("--rebase cannot be combined with other changes", "give it a call of its own")
+        terms = _read_glossary(glossary)
         session = ReviewSession.open(out_dir, name=name)
         spec = mt or recorded_mt_spec(session.signature)
         if rebase is not None:
@@ -597,12 +620,12 @@ def review(
                        + (f"; exported {len(written)} files" if written else ""))
             return
         if not ops and not ranges and not list_beads and export_files is None:
-            _review_ui(session, spec, mt_cache)
+            _review_ui(session, spec, mt_cache, terms)
             return
         for warning in session.warnings:
             typer.echo(f"Warning: {warning}", err=True)
         if ranges:
-            ops = _retranslation_ops(session, ranges, spec, mt_cache)
+            ops = _retranslation_ops(session, ranges, spec, mt_cache, terms)
         changed = session.do_all(ops) if ops else 0
         written = session.export() if (export_files if export_files is not None else changed > 0) else []
     except ToolkitError as error:
@@ -628,7 +651,8 @@ def _translator_for(spec: Optional[str]):
     return get_translator(spec)
 
 
-def _retranslation_ops(session, ranges: list[tuple[int, int]], spec: Optional[str], cache: Optional[Path]) -> list[dict]:
+def _retranslation_ops(session, ranges: list[tuple[int, int]], spec: Optional[str], cache: Optional[Path],
+                       glossary=None) -> list[dict]:
     """The retranslate operations for --retranslate N / A-B (one translator run for all of them)."""
     import contextlib
 
@@ -655,17 +679,17 @@ def _retranslation_ops(session, ranges: list[tuple[int, int]], spec: Optional[st
             from toolkit.translate.cache import TranslationCache, default_cache_path
 
             store = stack.enter_context(TranslationCache(cache or default_cache_path()))
-        return session.retranslation_ops(numbers, translator, store)
+        return session.retranslation_ops(numbers, translator, store, glossary)
 
 
-def _review_ui(session, spec: Optional[str], cache: Optional[Path]) -> None:
+def _review_ui(session, spec: Optional[str], cache: Optional[Path], glossary=None) -> None:
     try:
         from toolkit.review.ui import run_review
     except ImportError as exc:
         raise ToolkitError(f"the full-screen review needs Textual ({exc})",
                            "pip install textual, or use the line mode: bitext review OUT_DIR --list") from exc
     factory = (lambda: _translator_for(spec)) if spec else None
-    app = run_review(session, factory, spec, cache)
+    app = run_review(session, factory, spec, cache, glossary=glossary)
     typer.echo(session.status().format() + (f"; exported {len(app.exported)} files" if app.exported else ""))
 
 

@@ -302,7 +302,7 @@ def contains_verbatim(text: str, name: str) -> bool:
     return re.search(pattern, _fold_digits(text), re.IGNORECASE) is not None
 
 
-YEAR_IN_ENGLISH = re.compile(r"(?<![\d,.$])(?:19|20)\d\d(?![\d,]|\.\d|\s*(?:%|percent))")
+YEAR_IN_ENGLISH = re.compile(r"(?<![\d,.$])(?:19|20)\d\d(?!\d|,\d|\.\d|\s*(?:%|percent))")
 
 
 def extra_years(source: str, output: str) -> list[int]:

@@ -72,7 +72,8 @@ class Glossary:
         """This glossary with ``other``'s terms for the Chinese it does not have (this one wins)."""
         have = {zh for zh, _ in self.terms}
         extra = tuple(t for t in other.terms if t[0] not in have)
-        origin = " + ".join(o for o in (self.origin, other.origin) if o)
+        origins = [o for o in (*self.origin.split(" + "), *other.origin.split(" + ")) if o]
+        origin = " + ".join(dict.fromkeys(origins))
         return Glossary(self.terms + extra, origin)
 
     def fingerprint(self) -> str:
