@@ -17,7 +17,7 @@ import hashlib
 import io
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -124,7 +124,7 @@ def _read_delimited(text: str, delimiter: str, path: Path) -> list[Term]:
             continue
         if len(cells) < 2 or not cells[0] or not cells[1]:
             raise InputError(f"{path}, line {line_no}: expected two columns, Chinese and English, got {row!r}",
-                             f"write each term as zh{delimiter!r}en".replace("'\\t'", "<TAB>"))
+                             "write each term as zh" + ("<TAB>" if delimiter == "\t" else ",") + "en")
         if not HAN.search(cells[0]):
             raise InputError(f"{path}, line {line_no}: the first column {cells[0]!r} has no Chinese",
                              "the Chinese term comes first, then its English")
@@ -157,7 +157,7 @@ def _read_tbx(raw: bytes, path: Path) -> list[Term]:
             for element in lang_set.iter():
                 if _local(element.tag) == "term" and (element.text or "").strip():
                     by_lang[lang].append("".join(element.itertext()).strip())
-        if by_lang["zh"] and not by_lang["en"] or by_lang["en"] and not by_lang["zh"]:
+        if not by_lang["zh"] or not by_lang["en"]:
             continue  # an entry in other languages, or one side only: nothing to translate by
         for zh in by_lang["zh"]:
             if not HAN.search(zh):
@@ -200,9 +200,9 @@ def mine_document_glossary(pairs: Iterable[tuple[str, str]]) -> Glossary:
 
     An English name (capitalised words, not a sentence's common first word, not already
     Latin in the Chinese) is paired with the Chinese span of 2..MAX_TERM_CHARS characters in
-    the same pairs that is its transliteration (pinyin alike, TRANSLITERATION_MIN) or whose
-    CC-CEDICT glosses cover its words (红杉资本 -> sequoia + capital), and that comes with it in
-    at least COOCCURRENCE_MIN of the pairs it occurs in. Each Chinese span keeps its best-scored
+    the same pairs whose CC-CEDICT glosses give its words (马斯克 -> Elon, 资本 -> capital), or that
+    is its transliteration (pinyin alike, TRANSLITERATION_MIN) and comes with it in at least
+    COOCCURRENCE_MIN of the pairs it occurs in. Each Chinese span keeps its best-scored
     English name, and each name its best-scored span (the longer on a tie: 卡帕西, not 卡帕).
     """
     from toolkit.align.lexicon import load_cedict, load_pinyin, stem
@@ -229,7 +229,9 @@ def mine_document_glossary(pairs: Iterable[tuple[str, str]]) -> Glossary:
                     scores[key] = _name_similarity(span, name, readings, cedict, stem)
     for (span, name), together in joint.items():
         score = scores[(span, name)]
-        if score <= 0 or together / zh_counts[span] < COOCCURRENCE_MIN:
+        # A dictionary translation (score above 1) needs no more evidence; a sound-alike must mostly
+        # come with its name.
+        if score <= 0 or (score < 1 and together / zh_counts[span] < COOCCURRENCE_MIN):
             continue
         current = best.get(span)
         if current is None or (score, together) > (current[0], current[1]):
@@ -260,7 +262,7 @@ def _chinese_spans(zh: str, cedict: dict) -> set[str]:
         for start in sorted(cuts):
             for end in sorted(cuts):
                 span = run[start:end]
-                if 2 <= len(span) <= MAX_TERM_CHARS and not span[0] in "·・" and not span[-1] in "·・":
+                if 2 <= len(span) <= MAX_TERM_CHARS and span[0] not in "·・" and span[-1] not in "·・":
                     spans.add(span)
     return spans
 
@@ -359,10 +361,3 @@ def _same_first_sound(pinyin: str, english: str) -> bool:
     if a == b or (a == "s" and b == "h"):  # 辛顿 xin-dun: Hinton
         return True
     return any(a in group and b in group for group in _SOUND_GROUPS)
-
-
-def glossary_terms(sources: Sequence[str], glossary: Glossary | None) -> list[tuple[Term, ...]]:
-    """For each source, the glossary terms it contains (empty tuples without a glossary)."""
-    if not glossary:
-        return [() for _ in sources]
-    return [glossary.terms_in(s) for s in sources]
