@@ -741,3 +741,31 @@ def test_rebase_cli(folder, tmp_path):
     assert [r["review"] for r in records][:3] == ["approved", "approved", "pending"]
     result = runner.invoke(app, ["review", str(new), "--rebase", str(folder / "doc.review.journal"), "--approve", "1"])
     assert result.exit_code != 0 and "--rebase cannot be combined" in result.output
+
+
+def test_retranslate_asks_with_the_document_and_the_glossary(folder):
+    from toolkit.translate.backends import Translator
+    from toolkit.translate.glossary import Glossary
+
+    class Recording(Translator):
+        name, takes_context = "rec", True
+
+        def __init__(self):
+            super().__init__()
+            self.requests = []
+
+        def describe(self) -> str:
+            return "rec:test"
+
+        def _generate(self, texts, overrides):
+            self.requests += texts
+            return ["Editor's note: this is a talk."] * len(texts)
+
+    translator = Recording()
+    session = open_session(folder)
+    [op] = session.retranslation_ops([1], translator, glossary=Glossary((("访谈", "interview"),)))
+    first = translator.requests[0]
+    assert first.terms == (("访谈", "interview"),)
+    assert first.examples[0] == ("主持人：你好。", "Host: Hello.")          # the nearest pair with an English original
+    assert op["flags"] == ["name"]                                       # "talk" is not the glossary's "interview"
+    assert translator.requests[-1].hints == ("访谈 = interview",)         # and the retry said so
