@@ -363,3 +363,16 @@ def test_chromium_renders_the_page(tmp_path, page):
     assert len(dom.find_all("h2", "heading")) == 1
     assert dom.find_all("script") == []
     assert "@media print" in dom.find_all("style")[0].text()
+
+
+def test_what_the_checks_still_flag_is_shown_with_the_mt_badge():
+    flagged = {**rec(1, "今年9月。", "", 0.0, "mt", mt="In September 2019."), "mt_flags": ["number"]}
+    clean = rec(2, "你好。", "", 0.0, "mt", mt="Hello.")
+    page_dom = parse(render_html([flagged, clean], SIGNATURE))
+    en = beads_by_id(page_dom)[1].elements()[1]
+    assert [b.text() for b in en.find_all("span", "badge")] == ["MT"]
+    assert [f.text() for f in en.find_all("span", "flags")] == ["number"]
+    assert beads_by_id(page_dom)[2].elements()[1].find_all("span", "flags") == []
+    rows = [line for line in render_markdown([flagged, clean], SIGNATURE).splitlines() if "。" in line]
+    assert _cells(rows[0]) == ["今年9月。", "`MT: number` In September 2019."]
+    assert _cells(rows[1]) == ["你好。", "`MT` Hello."]

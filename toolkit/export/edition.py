@@ -53,6 +53,7 @@ h2.heading { display: grid; grid-template-columns: 1fr 1fr; gap: 0 2rem; font-si
 .badge { display: inline-block; font: bold 0.65rem/1.4 system-ui, sans-serif; letter-spacing: 0.05em;
          border: 1px solid currentColor; border-radius: 3px; padding: 0 0.3em; margin-right: 0.4em;
          vertical-align: 0.15em; }
+.flags { font: 0.65rem/1.4 system-ui, sans-serif; color: var(--low); margin-right: 0.4em; vertical-align: 0.15em; }
 .low { border-left: 2px dotted var(--low); padding-left: 0.5rem; margin-left: -0.7rem; }
 details.omitted { margin: 0.4rem 0; color: var(--muted); }
 details.omitted > summary { cursor: pointer; font: 0.85rem/1.6 system-ui, sans-serif; }
@@ -108,6 +109,11 @@ def zh_lang_tag(signature: Mapping) -> str:
 def _badge(record: Mapping) -> str:
     """The mark of English that is not the original's: machine-translated, or a reviewer's translation."""
     if record.get("origin") == "mt":
+        flags = record.get("mt_flags") or ()
+        if flags:  # what the output checks still found after the retry: the reader is told
+            names = ", ".join(_h(str(f)) for f in flags)
+            return (f'<span class="badge" title="machine-translated; the output checks flagged: {names}">MT</span>'
+                    f'<span class="flags" title="output checks that failed">{names}</span>')
         return '<span class="badge" title="machine-translated">MT</span>'
     if not record.get("en_ids") and record.get("translation"):
         return '<span class="badge tr" title="translated, reviewed by a translator (no English original)">TR</span>'
@@ -299,7 +305,9 @@ def _md_cell(record: Mapping, side: str) -> str:
                 _LABEL.match(_clean(t)) for t in (record.get("zh") or "", record_english(record))):
             text = f"**{_md(speaker)}** {text}"  # the label was not in the text: show the name
     if side == "en" and text and _badge(record):
-        text = ("`MT` " if record.get("origin") == "mt" else "`TR` ") + text
+        flags = record.get("mt_flags") if record.get("origin") == "mt" else None
+        mark = f"`MT: {', '.join(flags)}` " if flags else "`MT` " if record.get("origin") == "mt" else "`TR` "
+        text = mark + text
     if side == "en" and _is_low(record):
         text += " ⚠"
     return text
