@@ -404,6 +404,11 @@ def translate_gaps(alignment: Alignment, spec: str, cache_path: Path | None = No
     from toolkit.translate.context import CONTEXT_PAIRS, document_glossary, gap_requests
     from toolkit.translate.glossary import Glossary
 
+    if translator is None:
+        from toolkit.translate.backends import get_translator
+
+        translator = get_translator(spec)
+    context = context and translator.translates  # --mt none: nothing to mine names for
     units = bead_units(alignment)
     gaps = [i for i, (zh, en) in enumerate(units) if zh.strip() and not en.strip()]
     has_english = any(zh.strip() and en.strip() for zh, en in units)
