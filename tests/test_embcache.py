@@ -102,3 +102,24 @@ def test_align_cli_reuses_the_cache(tmp_path):
                                  "--no-embedding-cache"])
     assert result.exit_code == 0
     assert json.loads((tmp_path / "off" / "t.signature.json").read_text())["embedding_cache"] == "off"
+
+
+def test_a_worker_cache_reads_its_base_and_merges_back(tmp_path):
+    """A corpus worker writes its own file over the shared cache (read-only); the run merges it back."""
+    import numpy as np
+
+    from toolkit.align.embcache import EmbeddingCache
+
+    shared = tmp_path / "shared.sqlite"
+    with EmbeddingCache(shared) as cache:
+        cache.put_many("m", {"old": np.ones(4, dtype=np.float32)})
+    worker_file = tmp_path / "worker.sqlite"
+    with EmbeddingCache(worker_file, base=shared) as worker:
+        assert set(worker.get_many("m", ["old", "new"], 4)) == {"old"}  # read through to the base
+        worker.put_many("m", {"new": np.full(4, 2, dtype=np.float32)})
+    with EmbeddingCache(shared) as cache:
+        assert set(cache.get_many("m", ["old", "new"], 4)) == {"old"}  # the base was not written
+        assert cache.merge_from(worker_file) == 1
+        assert cache.merge_from(worker_file) == 0  # merging again adds nothing
+        found = cache.get_many("m", ["old", "new"], 4)
+    assert found["new"].tolist() == [2.0] * 4

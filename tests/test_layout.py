@@ -17,7 +17,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "toolkit"
 
 # Lowest first: read -> normalize/segment -> align -> translate -> score -> review -> export -> train,
 # the orchestration above them, and the command line on top.
-LAYERS = ("core", "formats", "text", "align", "translate", "score", "review", "export", "train", "pipeline", "top")
+LAYERS = ("core", "formats", "text", "align", "translate", "score", "review", "export", "train", "pipeline", "jobs",
+          "corpus", "top")
 TOP = {"toolkit", "toolkit.cli", "toolkit.__main__"}
 CLI_ONLY = ("toolkit.cli", "typer")  # what only the top may import
 

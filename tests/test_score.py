@@ -240,3 +240,26 @@ def test_find_jsonl_errors(tmp_path):
         find_jsonl(tmp_path)
     with pytest.raises(InputError, match="not a folder"):
         find_jsonl(tmp_path / "a.jsonl")
+
+
+def test_summed_statistics_score_like_sacrebleu_on_the_concatenation():
+    """Corpus BLEU/chrF of a corpus run come from per-document statistics: equal to scoring it all at once."""
+    from sacrebleu.metrics import BLEU, CHRF
+
+    from toolkit.score.metrics import add_statistics, corpus_statistics, scores_from_statistics
+
+    documents = [
+        (["The cat sat on the mat.", "It was a sunny day in May."], ["A cat sat on the mat.", "It was sunny in May."]),
+        (["Prices rose 3.5% in 2024."], ["Prices went up by 3.5 percent in 2024."]),
+        (["He said nothing at all", "We met again in Beijing", "OK"], ["He said nothing.", "We met in Beijing again.", "Okay"]),
+    ]
+    summed = scores_from_statistics(add_statistics([corpus_statistics(h, r) for h, r in documents]))
+    hyps = [h for doc, _ in documents for h in doc]
+    refs = [r for _, doc in documents for r in doc]
+    assert summed["segments"] == len(hyps)
+    assert summed["bleu"]["score"] == round(BLEU().corpus_score(hyps, [refs]).score, 2)
+    assert summed["chrf"]["score"] == round(CHRF().corpus_score(hyps, [refs]).score, 2)
+    # ... and not the mean of the documents' own scores, which weighs a one-line document like a long one.
+    mean = sum(BLEU().corpus_score(h, [r]).score for h, r in documents) / len(documents)
+    assert abs(mean - summed["bleu"]["score"]) > 0.5
+    assert add_statistics([]) is None and add_statistics([None, {"segments": 0}]) is None

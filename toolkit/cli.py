@@ -18,6 +18,7 @@ import typer
 from toolkit.align.embed import DEFAULT_EMBEDDER, EMBEDDERS
 from toolkit.core.config import AlignConfig
 from toolkit.core.errors import ToolkitError
+from toolkit.jobs import OUTPUT_ROOT
 from toolkit.pipeline import EXACT_SPAN_LIMIT, SPAN_EMBEDDINGS, ZH_SCRIPTS
 from toolkit.score.metrics import DEFAULT_MT as SCORE_MT
 
@@ -31,15 +32,6 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 _DEFAULT = AlignConfig()
-# Where align and translate write without -o: OUTPUT_ROOT/NAME/, under the current folder and
-# apart from the project's tracked aligned/ (the published, reviewed editions).
-OUTPUT_ROOT = Path("out")
-_GLOSSARY_HELP = ("Glossary of fixed renderings, a CSV (zh,en) / TSV (zh<TAB>en) / TBX file: the terms a sentence "
-                  "contains are given to the model and checked in its output (flag 'name').")
-_CONTEXT_HELP = ("Translate each gap with its nearest aligned pairs as examples and the names mined from them "
-                 "(a document with no English: with the sentences before it and their translations).")
-
-
 _FORCE_HELP = ("Replace a result folder that holds a reviewed alignment (a review journal) or a published edition; "
                "its files and journal are kept in OUT/NAME.superseded-TIME/. Also aligns sides far out of proportion.")
 _EMBEDDER_HELP = "Sentence embedder: " + "; ".join(f"'{k}': {v.help}" for k, v in EMBEDDERS.items())
@@ -76,13 +68,33 @@ class _Bar:
             self.bar = None
 
 
-def _default_name(zh_file: Path) -> str:
-    """``talk.zh.txt`` -> ``talk``: the stem without a trailing language tag."""
-    stem = zh_file.stem
-    for tag in (".zh", ".cn", ".zh-cn", ".zh-tw", "_zh", "-zh"):
-        if stem.lower().endswith(tag) and len(stem) > len(tag):
-            return stem[: -len(tag)]
-    return stem
+# Options that align and corpus share (one declaration each).
+_PRESEGMENTED = typer.Option(False, "--presegmented", help="Both files have one sentence per line: take them as is.")
+_ZH_SCRIPT = typer.Option("as-is", "--zh-script", help=f"Chinese script of the output: {', '.join(ZH_SCRIPTS)}.")
+_EN_COMMENT = typer.Option(None, "--en-comment", help="Drop leading English lines starting with this prefix (e.g. '#').")
+_EMBEDDER = typer.Option(DEFAULT_EMBEDDER, "--embedder", help=_EMBEDDER_HELP)
+_SPAN_EMBEDDING = typer.Option(
+    "auto", "--span-embedding",
+    help=f"How multi-sentence spans are embedded: {', '.join(SPAN_EMBEDDINGS)}. 'exact' embeds each span's text "
+    f"(more accurate, ~15x slower), 'sum' adds sentence vectors, 'auto' is exact up to {EXACT_SPAN_LIMIT} sentences.",
+)
+_NO_LEXICAL = typer.Option(False, "--no-lexical", help="Do not use the CC-CEDICT / number / name evidence.")
+_ALIGN_HEADINGS = typer.Option(False, "--align-headings", help="Treat headings and notes as sentences (default: they pair only 1-1 with what translates them, else stay unaligned).")
+_ALIGN_PREAMBLE = typer.Option(False, "--align-preamble", help="In an interview, also align the text before the first speaker turn (default: left unaligned as the editor's preamble).")
+_MAX_ZH = typer.Option(_DEFAULT.max_zh, "--max-zh", help="Most Chinese sentences in one bead.")
+_MAX_EN = typer.Option(_DEFAULT.max_en, "--max-en", help="Most English sentences in one bead.")
+_MAX_TOTAL = typer.Option(_DEFAULT.max_total, "--max-total", help="Most sentences in one bead, both sides.")
+_THRESHOLD = typer.Option(_DEFAULT.threshold, "--threshold", help="Similarity a pair must beat to be aligned rather than left as an omission.")
+_EMBEDDING_CACHE = typer.Option(None, "--embedding-cache", help="Embedding cache (SQLite): what was embedded once is never embedded again [default: $XDG_CACHE_HOME/bitext/embeddings.sqlite].")
+_NO_EMBEDDING_CACHE = typer.Option(False, "--no-embedding-cache", help="Embed everything afresh and keep nothing.")
+_MT_CACHE = typer.Option(None, "--mt-cache", help="Translation cache (SQLite) [default: $XDG_CACHE_HOME/bitext/translations.sqlite].")
+_GLOSSARY_HELP = ("Glossary of fixed renderings, a CSV (zh,en) / TSV (zh<TAB>en) / TBX file: the terms a sentence "
+                  "contains are given to the model and checked in its output (flag 'name').")
+_GLOSSARY = typer.Option(None, "--glossary", help=_GLOSSARY_HELP)
+_MT_CONTEXT = typer.Option(
+    True, "--mt-context/--no-mt-context",
+    help="Translate each gap with its nearest aligned pairs as examples and the names mined from them "
+    "(a document with no English: with the sentences before it and their translations).")
 
 
 @app.command()
@@ -92,28 +104,24 @@ def align(
     output: Optional[Path] = typer.Option(None, "-o", "--output", help=f"Output folder [default: {OUTPUT_ROOT}/NAME/]."),
     name: Optional[str] = typer.Option(None, "--name", help="Base name of the output files [default: the Chinese file's name without .zh]."),
     force: bool = typer.Option(False, "--force", help=_FORCE_HELP),
-    presegmented: bool = typer.Option(False, "--presegmented", help="Both files have one sentence per line: take them as is."),
-    zh_script: str = typer.Option("as-is", "--zh-script", help=f"Chinese script of the output: {', '.join(ZH_SCRIPTS)}."),
-    en_comment: Optional[str] = typer.Option(None, "--en-comment", help="Drop leading English lines starting with this prefix (e.g. '#')."),
-    embedder: str = typer.Option(DEFAULT_EMBEDDER, "--embedder", help=_EMBEDDER_HELP),
-    span_embedding: str = typer.Option(
-        "auto", "--span-embedding",
-        help=f"How multi-sentence spans are embedded: {', '.join(SPAN_EMBEDDINGS)}. 'exact' embeds each span's text "
-        f"(more accurate, ~15x slower), 'sum' adds sentence vectors, 'auto' is exact up to {EXACT_SPAN_LIMIT} sentences.",
-    ),
-    no_lexical: bool = typer.Option(False, "--no-lexical", help="Do not use the CC-CEDICT / number / name evidence."),
-    align_headings: bool = typer.Option(False, "--align-headings", help="Treat headings and notes as sentences (default: they pair only 1-1 with what translates them, else stay unaligned)."),
-    align_preamble: bool = typer.Option(False, "--align-preamble", help="In an interview, also align the text before the first speaker turn (default: left unaligned as the editor's preamble)."),
-    max_zh: int = typer.Option(_DEFAULT.max_zh, "--max-zh", help="Most Chinese sentences in one bead."),
-    max_en: int = typer.Option(_DEFAULT.max_en, "--max-en", help="Most English sentences in one bead."),
-    max_total: int = typer.Option(_DEFAULT.max_total, "--max-total", help="Most sentences in one bead, both sides."),
-    threshold: float = typer.Option(_DEFAULT.threshold, "--threshold", help="Similarity a pair must beat to be aligned rather than left as an omission."),
-    embedding_cache: Optional[Path] = typer.Option(None, "--embedding-cache", help="Embedding cache (SQLite): what was embedded once is never embedded again [default: $XDG_CACHE_HOME/bitext/embeddings.sqlite]."),
-    no_embedding_cache: bool = typer.Option(False, "--no-embedding-cache", help="Embed everything afresh and keep nothing."),
+    presegmented: bool = _PRESEGMENTED,
+    zh_script: str = _ZH_SCRIPT,
+    en_comment: Optional[str] = _EN_COMMENT,
+    embedder: str = _EMBEDDER,
+    span_embedding: str = _SPAN_EMBEDDING,
+    no_lexical: bool = _NO_LEXICAL,
+    align_headings: bool = _ALIGN_HEADINGS,
+    align_preamble: bool = _ALIGN_PREAMBLE,
+    max_zh: int = _MAX_ZH,
+    max_en: int = _MAX_EN,
+    max_total: int = _MAX_TOTAL,
+    threshold: float = _THRESHOLD,
+    embedding_cache: Optional[Path] = _EMBEDDING_CACHE,
+    no_embedding_cache: bool = _NO_EMBEDDING_CACHE,
     mt: Optional[str] = typer.Option(None, "--mt", help="Machine-translate the Chinese segments left without English (1-0 beads) with this translator: a registry name (qwen1.5b, qwen0.5b), seq2seq[:MODEL], llm:MODEL, a path, or none [default: no translation]."),
-    mt_cache: Optional[Path] = typer.Option(None, "--mt-cache", help="Translation cache (SQLite) [default: $XDG_CACHE_HOME/bitext/translations.sqlite]."),
-    glossary: Optional[Path] = typer.Option(None, "--glossary", help=_GLOSSARY_HELP),
-    mt_context: bool = typer.Option(True, "--mt-context/--no-mt-context", help=_CONTEXT_HELP),
+    mt_cache: Optional[Path] = _MT_CACHE,
+    glossary: Optional[Path] = _GLOSSARY,
+    mt_context: bool = _MT_CONTEXT,
     score_pairs: Optional[bool] = typer.Option(
         None, "--score/--no-score",
         help=f"Machine-translate the Chinese of every aligned pair and write its sentence BLEU/chrF into the JSONL and TMX, "
@@ -126,144 +134,77 @@ def align(
     Everything that can be checked is checked before the work (options, models, inputs, the output folder);
     the files are written as one set, under a lock on the folder (see toolkit.core.resultset).
     """
-    from dataclasses import replace
-
-    from toolkit.align.embed import get_embedder
-    from toolkit.formats.writers import bead_records, output_paths
-    from toolkit.pipeline import (AlignOptions, Progress, align_documents, cached_embedder, file_digest, load_pair,
-                                  score_records)
-    from toolkit.score.metrics import REPORT_SUFFIX, write_report
+    from toolkit.jobs import AlignJob, load_models, run_alignment
+    from toolkit.pipeline import Progress
 
     bar = _Bar(quiet)
     command = shlex.join(["bitext", *sys.argv[1:]])
     try:
         try:
-            config = replace(_DEFAULT, max_zh=max_zh, max_en=max_en, max_total=max_total, threshold=threshold)
-            options = AlignOptions(embedder=embedder, config=config, lexical=not no_lexical,
-                                   align_headings=align_headings, align_preamble=align_preamble, presegmented=presegmented, zh_script=zh_script,
-                                   span_embedding=span_embedding)
+            options = _align_options(embedder, max_zh, max_en, max_total, threshold, no_lexical, align_headings,
+                                     align_preamble, presegmented, zh_script, span_embedding)
+            job = AlignJob(zh=zh_file, en=en_file, output=output, name=name, options=options, en_comment=en_comment,
+                           mt=mt, mt_cache=mt_cache, glossary=glossary, mt_context=mt_context,
+                           score=score_pairs, embedding_cache=embedding_cache,
+                           use_embedding_cache=not no_embedding_cache, force=force, command=command)
         except ValueError as exc:
             raise ToolkitError(f"bad option: {exc}", "see bitext align --help") from exc
-        base = name or _default_name(zh_file)
-        out_dir = output or OUTPUT_ROOT / base
-        output_paths(out_dir, base)  # a bad --name fails now, not after the alignment
-        # The translators are built (not loaded) now: a missing model fails before the alignment.
-        scoring = _align_scorer(score_pairs, mt)
-        scorer = scoring[0] if scoring else None
-        gap_translator = (scoring[1] if scoring else _translator_for(mt)) if mt else None
-        terms = _read_glossary(glossary)
-        zh, en = load_pair(zh_file, en_file, presegmented, en_comment, base, check=not force)
-        # An unknown embedder, a missing model or an unusable cache fails before the lock.
-        embedding = (get_embedder(options.embedder) if no_embedding_cache
-                     else cached_embedder(options.embedder, embedding_cache))
-        with _result_folder(out_dir, base, force, command, zh_file.stat().st_size + en_file.stat().st_size) as aside:
-            progress = Progress(bar.start, bar.advance, bar.finish)
-            result = align_documents(zh, en, options, embedding, progress=progress, name=base, check=False)
-            if mt:
-                result = _machine_translate_gaps(result, mt, mt_cache, progress, gap_translator, terms, mt_context)
-            result.signature["command"] = command
-            result.signature["inputs"] = {
-                "zh": {"path": str(zh_file), "sha256": file_digest(zh_file)},
-                "en": {"path": str(en_file), "sha256": file_digest(en_file)},
-            }
-            records, report, extra = None, None, {}
-            if scoring:
-                records, report = score_records(bead_records(result), scorer, mt_cache, True, progress,
-                                                translator=scoring[1], glossary=terms)
-                report["command"] = command
-                extra[f"{base}{REPORT_SUFFIX}"] = lambda path: write_report(path, report)
-            paths = _write_outputs(out_dir, result, records, extra, aside, command)
+        # An unknown embedder, a missing model or an unusable cache fails before the work.
+        models = load_models(embedder, mt, embedding_cache, not no_embedding_cache)
+        result = run_alignment(job, models, Progress(bar.start, bar.advance, bar.finish))
     except ToolkitError as error:
         bar.finish()  # clear a progress bar the error interrupted, so the message stands alone
         _fail(error)
     if not quiet:
-        from collections import Counter
+        _report_job(result)
 
-        kinds = Counter(b.kind for b in result.beads)
+
+def _align_options(embedder, max_zh, max_en, max_total, threshold, no_lexical, align_headings, align_preamble,
+                   presegmented, zh_script, span_embedding):
+    """The AlignOptions of the shared align options (ValueError for a bad one)."""
+    from dataclasses import replace
+
+    from toolkit.pipeline import AlignOptions
+
+    config = replace(_DEFAULT, max_zh=max_zh, max_en=max_en, max_total=max_total, threshold=threshold)
+    return AlignOptions(embedder=embedder, config=config, lexical=not no_lexical, align_headings=align_headings,
+                        align_preamble=align_preamble, presegmented=presegmented, zh_script=zh_script,
+                        span_embedding=span_embedding)
+
+
+def _report_job(result) -> None:
+    """The summary lines of an align or translate run, on stderr."""
+    from collections import Counter
+
+    alignment, report = result.alignment, result.report
+    if result.job.en is None:
+        translated = sum(1 for b in alignment.beads if b.origin == "mt")
+        if translated:
+            flagged = sum(1 for b in alignment.beads if b.mt_flags)
+            typer.echo(f"{translated} of {len(alignment.zh)} segments translated ({flagged} flagged by the output checks)",
+                       err=True)
+        else:
+            typer.echo(f"{len(alignment.zh)} segments written untranslated"
+                       + (" (--mt none)" if result.job.mt == "none" else ""), err=True)
+    else:
+        kinds = Counter(b.kind for b in alignment.beads)
         summary = ", ".join(f"{k}: {v}" for k, v in sorted(kinds.items(), key=lambda kv: -kv[1]))
-        typer.echo(f"{len(zh)} zh / {len(en)} en segments -> {len(result.beads)} beads ({summary})", err=True)
+        typer.echo(f"{len(alignment.zh)} zh / {len(alignment.en)} en segments -> {len(alignment.beads)} beads ({summary})",
+                   err=True)
         if report is not None and report["corpus"]:
             corpus = report["corpus"]
-            typer.echo(f"scored {report['scored']} pairs with {scorer}: BLEU {corpus['bleu']['score']:.2f}, "
-                       f"chrF {corpus['chrf']['score']:.2f} (details in {paths[-1].name})", err=True)
-        elif mt == "none" or score_pairs is False:
-            typer.echo("not scored" + (" (--mt none)" if score_pairs is not False else " (--no-score)"), err=True)
-        elif not scorer:
+            typer.echo(f"scored {report['scored']} pairs with {result.scorer}: BLEU {corpus['bleu']['score']:.2f}, "
+                       f"chrF {corpus['chrf']['score']:.2f} (details in {result.paths[-1].name})", err=True)
+        elif result.not_scored == "mt none":
+            typer.echo("not scored (--mt none)", err=True)
+        elif result.not_scored == "no-score":
+            typer.echo("not scored (--no-score)", err=True)
+        elif result.not_scored == "no model":
             typer.echo(f"not scored: no MT model (give --mt, or install {SCORE_MT}: python scripts/fetch_models.py {SCORE_MT})",
                        err=True)
-        if aside:
-            typer.echo(f"the previous files and their review journal are kept in {aside.folder}/", err=True)
-        typer.echo(f"wrote {len(paths)} files to {out_dir}/", err=True)
-
-
-def _align_scorer(score_pairs: Optional[bool], mt: Optional[str]):
-    """(spec, translator) `align` scores with, or None: --no-score, or no model available by default."""
-    from toolkit.pipeline import scoring_translator
-
-    if score_pairs is False:
-        return None
-    scorer = scoring_translator(mt)
-    if scorer is None and score_pairs:
-        raise ToolkitError(f"--score needs a translator: --mt none translates nothing, and {SCORE_MT} is not installed"
-                           if mt else f"--score needs a translator, and {SCORE_MT} is not installed",
-                           f"give --mt MODEL, or install it: python scripts/fetch_models.py {SCORE_MT}")
-    return scorer
-
-
-class _Aside(list):
-    """The files --force moves aside (a list of names) and the folder they go to."""
-
-    folder: Optional[Path] = None
-
-
-def _result_folder(out_dir: Path, name: str, force: bool, command: str, input_bytes: int):
-    """Check the output folder and hold its lock for the rest of the command; yields what --force moves aside.
-
-    Refused here, before the work: a folder that is a file, not writable or without room, one that
-    another run is writing, and (without --force) one holding a review journal or a published edition.
-    """
-    import contextlib
-
-    from toolkit.core.resultset import FolderLock, aside_folder, check_output_folder, pause_point, recover
-    from toolkit.formats.writers import set_members
-    from toolkit.pipeline import protected_result
-
-    @contextlib.contextmanager
-    def held():
-        check_output_folder(out_dir, input_bytes)
-        with FolderLock(out_dir, command):
-            recover(out_dir, name, set_members(name))
-            reason, files = protected_result(out_dir, name)
-            aside = _Aside()
-            if reason and not force:
-                raise ToolkitError(f"{out_dir} {reason}",
-                                   "write elsewhere with -o, or give --force to replace it (the old files and the "
-                                   f"journal are kept in {out_dir}/{name}.superseded-TIME/)")
-            if reason:
-                aside += files
-                aside.folder = aside_folder(out_dir, name)
-            pause_point("work")
-            yield aside
-
-    return held()
-
-
-def _write_outputs(out_dir: Path, result, records=None, extra=None, aside=(), command: str = "") -> list[Path]:
-    from toolkit.formats.writers import write_alignment
-
-    try:
-        return write_alignment(out_dir, result, records, extra=extra, keep_others=False, aside=aside,
-                               aside_to=getattr(aside, "folder", None), command=command)
-    except OSError as exc:  # e.g. the output folder is a file, or not writable
-        raise ToolkitError(f"cannot write to {out_dir}: {exc.strerror or exc}",
-                           "choose another output folder with -o") from exc
-
-
-def _machine_translate_gaps(result, spec: str, cache: Optional[Path], progress, translator=None, glossary=None,
-                            context: bool = True):
-    from toolkit.pipeline import translate_gaps
-
-    return translate_gaps(result, spec, cache, True, progress, translator, glossary, context)
+    if result.aside:
+        typer.echo(f"the previous files and their review journal are kept in {result.aside}/", err=True)
+    typer.echo(f"wrote {len(result.paths)} files to {result.out_dir}/", err=True)
 
 
 def _read_glossary(path: Optional[Path]):
@@ -282,51 +223,31 @@ def translate(
     force: bool = typer.Option(False, "--force", help=_FORCE_HELP),
     mt: str = typer.Option("qwen1.5b", "--mt", help="Translator: a registry name (qwen1.5b, qwen0.5b), seq2seq[:MODEL], llm:MODEL or a path."),
     mt_cache: Optional[Path] = typer.Option(None, "--mt-cache", help="Translation cache (SQLite) [default: $XDG_CACHE_HOME/bitext/translations.sqlite]."),
-    glossary: Optional[Path] = typer.Option(None, "--glossary", help=_GLOSSARY_HELP),
-    mt_context: bool = typer.Option(True, "--mt-context/--no-mt-context", help=_CONTEXT_HELP),
+    glossary: Optional[Path] = _GLOSSARY,
+    mt_context: bool = _MT_CONTEXT,
     presegmented: bool = typer.Option(False, "--presegmented", help="One sentence per line: take the lines as they are."),
     zh_script: str = typer.Option("as-is", "--zh-script", help=f"Chinese script of the output: {', '.join(ZH_SCRIPTS)}."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
 ) -> None:
     """Machine-translate a whole Chinese document, segment by segment, marked as MT (same outputs as align)."""
-    from dataclasses import replace
-
-    from toolkit.formats.writers import output_paths
-    from toolkit.pipeline import Progress, convert_script, file_digest, load_document, translation_only
+    from toolkit.jobs import AlignJob, load_models, run_alignment
+    from toolkit.pipeline import AlignOptions, Progress
 
     bar = _Bar(quiet)
     command = shlex.join(["bitext", *sys.argv[1:]])
     try:
         if zh_script not in ZH_SCRIPTS:
             raise ToolkitError(f"bad option: --zh-script {zh_script!r}", f"choose one of {', '.join(ZH_SCRIPTS)}")
-        base = name or _default_name(zh_file)
-        out_dir = output or OUTPUT_ROOT / base
-        output_paths(out_dir, base)  # a bad --name fails now, not after the translation
-        translator = _translator_for(mt)  # a missing model fails now
-        terms = _read_glossary(glossary)
-        zh = load_document(zh_file, "zh", presegmented=presegmented, name=base)
-        with _result_folder(out_dir, base, force, command, zh_file.stat().st_size) as aside:
-            result = translation_only(zh, name=base, presegmented=presegmented)
-            result = _machine_translate_gaps(result, mt, mt_cache, Progress(bar.start, bar.advance, bar.finish),
-                                             translator, terms, mt_context)
-            result = replace(result, zh=convert_script(result.zh, zh_script))
-            result.signature["zh_script_out"] = zh_script
-            result.signature["command"] = command
-            result.signature["inputs"] = {"zh": {"path": str(zh_file), "sha256": file_digest(zh_file)}}
-            paths = _write_outputs(out_dir, result, aside=aside, command=command)
+        job = AlignJob(zh=zh_file, en=None, output=output, name=name, mt=mt, mt_cache=mt_cache, glossary=glossary,
+                       mt_context=mt_context, force=force,
+                       options=AlignOptions(presegmented=presegmented, zh_script=zh_script), command=command)
+        models = load_models(embedder=None, mt=mt)  # a missing model fails now
+        result = run_alignment(job, models, Progress(bar.start, bar.advance, bar.finish))
     except ToolkitError as error:
         bar.finish()
         _fail(error)
     if not quiet:
-        translated = sum(1 for b in result.beads if b.origin == "mt")
-        if translated:
-            flagged = sum(1 for b in result.beads if b.mt_flags)
-            typer.echo(f"{translated} of {len(zh)} segments translated ({flagged} flagged by the output checks)", err=True)
-        else:
-            typer.echo(f"{len(zh)} segments written untranslated" + (" (--mt none)" if mt == "none" else ""), err=True)
-        if aside:
-            typer.echo(f"the previous files and their review journal are kept in {aside.folder}/", err=True)
-        typer.echo(f"wrote {len(paths)} files to {out_dir}/", err=True)
+        _report_job(result)
 
 
 @app.command("eval")
@@ -398,7 +319,7 @@ def score(
     mt: str = typer.Option(DEFAULT_MT, "--mt", help="Translator for the Chinese side: a toolkit.translate.backends spec (registry name, seq2seq[:MODEL], llm:MODEL, a path)."),
     cache: Optional[Path] = typer.Option(None, "--cache", help="Translation cache (SQLite) [default: $XDG_CACHE_HOME/bitext/translations.sqlite]."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor fill the translation cache."),
-    glossary: Optional[Path] = typer.Option(None, "--glossary", help=_GLOSSARY_HELP),
+    glossary: Optional[Path] = _GLOSSARY,
     lowest: int = typer.Option(LOWEST_PAIRS, "--lowest", help="How many of the lowest-scoring pairs to list."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar, and no report on the terminal (it is still written)."),
 ) -> None:
@@ -438,6 +359,23 @@ def score(
         typer.echo(format_report(report))
 
 
+def _is_corpus(out_dirs: list[Path]) -> bool:
+    from toolkit.corpus.runner import corpus_folders
+
+    return any(corpus_folders(folder) is not None for folder in out_dirs)
+
+
+def _expand_corpus(out_dirs: list[Path]) -> list[Path]:
+    """Each corpus run's folder replaced by its finished documents' folders."""
+    from toolkit.corpus.runner import corpus_folders
+
+    expanded = []
+    for folder in out_dirs:
+        documents = corpus_folders(folder)
+        expanded += documents if documents is not None else [folder]
+    return expanded
+
+
 def _rewrite_tmx(jsonl: Path, records: list[dict], into: Optional[Path] = None) -> None:
     """Rewrite the NAME.tmx next to ``jsonl`` from ``records`` (scores added), if the folder has one;
     into the folder ``into`` if given."""
@@ -456,6 +394,7 @@ def _rewrite_tmx(jsonl: Path, records: list[dict], into: Optional[Path] = None) 
 # export: defaults come from toolkit.export.exports and toolkit.export.edition (light modules).
 from toolkit.export.edition import LAYOUTS  # noqa: E402
 from toolkit.export.exports import FORMATS, TRAINING_FORMATS, TrainingFilters  # noqa: E402
+from toolkit.corpus.runner import SHARD_ROWS  # noqa: E402
 
 _FILTERS = TrainingFilters()
 
@@ -489,7 +428,9 @@ def export(
             raise ToolkitError(f"bad option: --to {to!r}", f"choose one of {', '.join(FORMATS)}")
         if layout not in LAYOUTS:
             raise ToolkitError(f"bad option: --layout {layout!r}", f"choose one of {', '.join(LAYOUTS)}")
-        if to not in TRAINING_FORMATS and (len(out_dirs) > 1 or split):
+        if to in TRAINING_FORMATS and output is None and _is_corpus(out_dirs):
+            output = out_dirs[0] / "export" / f"corpus.train.{to}"
+        if to not in TRAINING_FORMATS and (len(out_dirs) > 1 or split or _is_corpus(out_dirs)):
             raise ToolkitError(f"--to {to} takes one folder and no --split", "several folders and --split are for jsonl and tsv")
         if len(out_dirs) > 1 and output is None:
             raise ToolkitError("several folders need an output file", "give one with -o FILE")
@@ -498,7 +439,7 @@ def export(
                                       drop_one_sided=not keep_one_sided, dedupe=not no_dedupe)
         except ValueError as exc:
             raise ToolkitError(f"bad option: {exc}", "see bitext export --help") from exc
-        results = [load_result(folder) for folder in out_dirs]
+        results = [load_result(folder) for folder in _expand_corpus(out_dirs)]
         names = [r.name for r in results]
         if len(set(names)) != len(names):
             raise ToolkitError("two folders hold results of the same name", "documents are told apart by name; rename one")
@@ -540,6 +481,138 @@ def export(
 
 
 # ---------------------------------------------------------------------------
+# corpus: many document pairs (toolkit.corpus); ray is imported only by --engine ray.
+from toolkit.corpus.engines import ENGINES  # noqa: E402
+
+
+@app.command()
+def corpus(
+    manifest: str = typer.Argument(..., metavar="MANIFEST", help="JSONL, CSV or TSV of doc_id, zh, en (en may be empty: translated whole with --mt); paths local (relative to the manifest) or fsspec URLs (s3://... with s3fs)."),
+    output: Path = typer.Option(..., "-o", "--output", help="Output folder: docs/DOC_ID/ per document, corpus/ (training shards, TMX), run.json, run.log, signature.json. Rerun into it to resume."),
+    engine: str = typer.Option("local", "--engine", help=f"Scheduler: {', '.join(ENGINES)} ('ray' needs pip install 'bitext-toolkit[ray]')."),
+    address: Optional[str] = typer.Option(None, "--address", help="ray: address of a running cluster [default: start a local one]."),
+    workers: Optional[int] = typer.Option(None, "--workers", help="Worker processes (local) or CPU actors (ray) [default: one per core]."),
+    mt_workers: Optional[int] = typer.Option(None, "--mt-workers", help="ray: translator actors [default: half the workers]."),
+    mt_gpus: float = typer.Option(0.0, "--mt-gpus", help="ray: GPUs per translator actor (0: CPU)."),
+    mt: Optional[str] = typer.Option(None, "--mt", help="Translator for the Chinese without English (1-0 beads, and documents without English) [default: none]."),
+    mt_cache: Optional[Path] = _MT_CACHE,
+    score_pairs: bool = typer.Option(False, "--score/--no-score", help="Machine-translate every aligned pair's Chinese and score it (BLEU/chrF per document and for the corpus); needs --mt."),
+    force: bool = typer.Option(False, "--force", help="Replace documents that hold a review, and align sides far out of proportion."),
+    presegmented: bool = _PRESEGMENTED,
+    zh_script: str = _ZH_SCRIPT,
+    en_comment: Optional[str] = _EN_COMMENT,
+    embedder: str = _EMBEDDER,
+    span_embedding: str = _SPAN_EMBEDDING,
+    no_lexical: bool = _NO_LEXICAL,
+    align_headings: bool = _ALIGN_HEADINGS,
+    align_preamble: bool = _ALIGN_PREAMBLE,
+    max_zh: int = _MAX_ZH,
+    max_en: int = _MAX_EN,
+    max_total: int = _MAX_TOTAL,
+    threshold: float = _THRESHOLD,
+    embedding_cache: Optional[Path] = _EMBEDDING_CACHE,
+    no_embedding_cache: bool = _NO_EMBEDDING_CACHE,
+    min_score: float = typer.Option(_FILTERS.min_score, "--min-score", help="Training shards: drop aligned pairs scoring below this."),
+    max_length_ratio: float = typer.Option(_FILTERS.max_length_ratio, "--max-length-ratio", help="Training shards: drop pairs whose lengths disagree more than this."),
+    keep_mt: bool = typer.Option(not _FILTERS.drop_mt, "--keep-mt", help="Training shards: keep machine-translated pairs."),
+    no_dedupe: bool = typer.Option(not _FILTERS.dedupe, "--no-dedupe", help="Training shards: keep pairs repeated within and across documents."),
+    shard_rows: int = typer.Option(SHARD_ROWS, "--shard-rows", help="Training rows per JSONL shard."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary (run.log still gets a line per document)."),
+) -> None:
+    """Align every document pair of a manifest, resumably, on this machine or a Ray cluster.
+
+    Documents already done with the same inputs and options are skipped; one that fails becomes an error record
+    (in run.json and run.log) and the run goes on, exiting 1 at the end if any failed. Export with
+    bitext export OUT --to jsonl --split.
+    """
+    from toolkit.corpus.engines import EngineSettings
+    from toolkit.corpus.runner import CorpusJob, run_corpus
+
+    command = shlex.join(["bitext", *sys.argv[1:]])
+    bar = _CorpusBar(quiet)
+    try:
+        try:
+            options = _align_options(embedder, max_zh, max_en, max_total, threshold, no_lexical, align_headings,
+                                     align_preamble, presegmented, zh_script, span_embedding)
+            if score_pairs and not mt:
+                raise ValueError("--score needs --mt (the translator that scores)")
+            job = CorpusJob(manifest=manifest, output=output, options=options, en_comment=en_comment, mt=mt,
+                            score=score_pairs, embedding_cache=embedding_cache,
+                            use_embedding_cache=not no_embedding_cache, mt_cache=mt_cache, force=force,
+                            engine=EngineSettings(engine, workers, address, mt_workers, mt_gpus),
+                            filters=TrainingFilters(min_score=min_score, max_length_ratio=max_length_ratio,
+                                                    drop_mt=not keep_mt, dedupe=not no_dedupe),
+                            shard_rows=shard_rows, command=command)
+        except ValueError as exc:
+            raise ToolkitError(f"bad option: {exc}", "see bitext corpus --help") from exc
+        result = run_corpus(job, bar.progress())
+    except ToolkitError as error:
+        bar.close()
+        _fail(error)
+    finally:
+        bar.close()
+    failed = result.failed
+    if not quiet:
+        typer.echo(f"{len(result.records)} documents: {result.count('done')} aligned, {result.count('skipped')} "
+                   f"unchanged, {len(failed)} failed, in {result.seconds:.1f} s", err=True)
+        for record in failed[:10]:
+            typer.echo(f"  {record.doc_id}: {record.message}" + (f" — {record.hint}" if record.hint else ""), err=True)
+        if len(failed) > 10:
+            typer.echo(f"  ... and {len(failed) - 10} more (see {output / 'run.log'})", err=True)
+        if result.scores:
+            typer.echo(f"corpus BLEU {result.scores['bleu']['score']:.2f}, chrF {result.scores['chrf']['score']:.2f} "
+                       f"over {result.scores['segments']} pairs", err=True)
+        typer.echo(f"wrote {output}/ (run.json, corpus/)", err=True)
+    if failed:
+        raise typer.Exit(1)
+
+
+class _CorpusBar:
+    """One bar over a corpus run: documents done / failed, sentences/s, an ETA weighted by document size."""
+
+    def __init__(self, quiet: bool):
+        self.quiet = quiet
+        self.bar = None
+        self.done = self.failed = self.sentences = 0
+        self.started = 0.0
+
+    def progress(self):
+        from toolkit.corpus.runner import CorpusProgress
+
+        return CorpusProgress(start=self.start, done=self.advance)
+
+    def start(self, documents: int, size: int, skipped: int) -> None:
+        import time
+
+        self.started = time.monotonic()
+        if self.quiet:
+            return
+        from tqdm import tqdm
+
+        # The bar counts input bytes, so the ETA weighs a long document as what it is.
+        self.bar = tqdm(total=size, desc=f"{documents} documents ({skipped} unchanged)", unit="B", unit_scale=True,
+                        file=sys.stderr, leave=False, disable=not sys.stderr.isatty())
+
+    def advance(self, record) -> None:
+        import time
+
+        if record.status == "error":
+            self.failed += 1
+        else:
+            self.done += 1
+            self.sentences += sum(record.sentences.values())
+        if self.bar is not None:
+            rate = self.sentences / max(time.monotonic() - self.started, 1e-6)
+            self.bar.set_postfix_str(f"done {self.done}, failed {self.failed}, {rate:.0f} sent/s", refresh=False)
+            self.bar.update(record.size)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+# ---------------------------------------------------------------------------
 # review: the full-screen UI (toolkit.review.ui, Textual) or the line mode, both over toolkit.review.session.
 
 
@@ -564,7 +637,7 @@ def review(
     retranslate: Optional[list[str]] = typer.Option(None, "--retranslate", metavar="N|A-B", help="Machine-translate again the beads N or A-B that have Chinese and no English original (repeatable; in a range, the others are skipped)."),
     mt: Optional[str] = typer.Option(None, "--mt", help="Translator for re-translation (the UI's r key, --retranslate): a registry name (qwen1.5b), seq2seq[:MODEL], llm:MODEL or a path [default: the one the alignment was translated with]."),
     mt_cache: Optional[Path] = typer.Option(None, "--mt-cache", help="Translation cache (SQLite) [default: $XDG_CACHE_HOME/bitext/translations.sqlite]."),
-    glossary: Optional[Path] = typer.Option(None, "--glossary", help=_GLOSSARY_HELP),
+    glossary: Optional[Path] = _GLOSSARY,
     export_files: Optional[bool] = typer.Option(None, "--export/--no-export", help="Rewrite .align, .jsonl, .tmx and the sentence files from the review [default: after a change]."),
     rebase: Optional[Path] = typer.Option(None, "--rebase", metavar="JOURNAL", help="Carry over the review in JOURNAL, made on an earlier alignment of the same texts: its changes are redone where the new alignment has the same beads, and the rest are listed."),
 ) -> None:
@@ -639,16 +712,12 @@ def review(
 
 
 def _translator_for(spec: Optional[str]):
-    try:
-        from toolkit.translate.backends import get_translator
-    except ImportError as exc:
-        raise ToolkitError("machine translation is not available in this installation",
-                           f"toolkit.translate cannot be imported: {exc}") from exc
+    from toolkit.jobs import translator_for
 
     if not spec:
         raise ToolkitError("no translator: the alignment was not machine-translated",
                            "choose one with --mt, e.g. --mt qwen1.5b")
-    return get_translator(spec)
+    return translator_for(spec)
 
 
 def _retranslation_ops(session, ranges: list[tuple[int, int]], spec: Optional[str], cache: Optional[Path],

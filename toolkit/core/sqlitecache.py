@@ -36,11 +36,24 @@ class SqliteCache:
     WHAT = "cache"
     HOLDS = "cached results"
     SCHEMA_VERSION = 1
+    TABLE = ""  # the table of entries, keyed by ``key`` (what merge_from copies)
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, base: str | Path | None = None):
+        """``base``: another cache file of the same kind, read (never written) for what ``path`` lacks.
+
+        A worker of a corpus run writes its own file over the shared cache as
+        ``base``; the run merges the workers' files into it at the end
+        (:meth:`merge_from`), since SQLite is no place for writers on several machines.
+        """
         self.path = Path(path)
         self.hits = 0
         self.misses = 0
+        self._base = None
+        if base is not None and Path(base).is_file():
+            try:
+                self._base = sqlite3.connect(f"{Path(base).resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+            except sqlite3.Error as exc:
+                raise self._unusable(exc, Path(base)) from exc
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -67,27 +80,55 @@ class SqliteCache:
     def _create(self) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def _unusable(self, exc: Exception) -> ToolkitError:
-        return ToolkitError(f"the {self.WHAT} {self.path} cannot be used: {exc}",
-                            f"delete {self.path} (it only holds {self.HOLDS}; they will be made again)")
+    def _unusable(self, exc: Exception, path: Path | None = None) -> ToolkitError:
+        path = path or self.path
+        return ToolkitError(f"the {self.WHAT} {path} cannot be used: {exc}",
+                            f"delete {path} (it only holds {self.HOLDS}; they will be made again)")
 
     def _rows_by_key(self, columns: str, table: str, keys: Sequence[str]) -> list[tuple]:
         """``SELECT key, COLUMNS FROM TABLE`` for the rows whose key is in ``keys``, in chunks.
 
         Raises sqlite3.Error, for the caller to turn into :meth:`_unusable`.
         """
-        rows: list[tuple] = []
-        for start in range(0, len(keys), _CHUNK):
-            chunk = list(keys[start:start + _CHUNK])
-            rows += self._db.execute(
-                f"SELECT key, {columns} FROM {table} WHERE key IN ({','.join('?' * len(chunk))})", chunk).fetchall()
+        rows = _select(self._db, columns, table, keys)
+        if self._base is not None and len(rows) < len(keys):
+            found = {row[0] for row in rows}
+            try:
+                rows += _select(self._base, columns, table, [k for k in keys if k not in found])
+            except sqlite3.OperationalError:  # a base file still empty (no table yet) holds nothing
+                pass
         return rows
+
+    def merge_from(self, other: str | Path) -> int:
+        """Copy the entries of the cache file ``other`` that this one lacks; returns how many were new."""
+        before = self._db.total_changes
+        try:
+            self._db.execute("ATTACH DATABASE ? AS other", (str(other),))
+            try:
+                with self._db:
+                    self._db.execute(f"INSERT OR IGNORE INTO main.{self.TABLE} SELECT * FROM other.{self.TABLE}")
+            finally:
+                self._db.execute("DETACH DATABASE other")
+        except sqlite3.Error as exc:
+            raise self._unusable(exc, Path(other)) from exc
+        return self._db.total_changes - before
 
     def close(self) -> None:
         self._db.close()
+        if self._base is not None:
+            self._base.close()
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc_info) -> None:
         self.close()
+
+
+def _select(db: sqlite3.Connection, columns: str, table: str, keys: Sequence[str]) -> list[tuple]:
+    rows: list[tuple] = []
+    for start in range(0, len(keys), _CHUNK):
+        chunk = list(keys[start:start + _CHUNK])
+        rows += db.execute(
+            f"SELECT key, {columns} FROM {table} WHERE key IN ({','.join('?' * len(chunk))})", chunk).fetchall()
+    return rows

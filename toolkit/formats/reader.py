@@ -78,8 +78,8 @@ def read_text(path: str | os.PathLike, lang: str, comment_prefix: str | None = N
     """
     if lang not in LANGS:
         raise ValueError(f"unknown language {lang!r}; expected one of {LANGS}")
-    path = Path(path)
-    data = _read_bytes(path)
+    data = read_input_bytes(path)
+    path = str(path) if is_url(path) else Path(path)
     if not data:
         raise InputError(f"{path} is empty (0 bytes)", "give a file that contains the text to align")
     encoding = detect_encoding(data, name=str(path))
@@ -208,6 +208,41 @@ def _refuse_nearly(data: bytes, encoding: str, label: str, first_bad: int, name:
         f"{name} is {label} text except for {_place(data, first_bad)}, which is not valid {label}{others}",
         f"fix or remove the byte (iconv -c -f {encoding} -t utf-8 FILE > CLEAN.txt drops bad bytes), then try again",
     )
+
+
+def is_url(location: str | os.PathLike) -> bool:
+    """Whether ``location`` names a file by URL (``s3://…``, ``memory://…``, ``file://…``) rather than a path."""
+    return isinstance(location, str) and _URL_RE.match(location) is not None
+
+
+_URL_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]+://")
+
+
+def read_input_bytes(location: str | os.PathLike) -> bytes:
+    """The bytes of an input file: a local path, or any fsspec URL (``s3://`` needs ``s3fs``).
+
+    Raises InputError for what cannot be read (missing, a folder, no permission, no fsspec).
+    """
+    if not is_url(location):
+        return _read_bytes(Path(location))
+    try:
+        import fsspec
+    except ImportError:
+        raise InputError(f"{location} is a URL, and reading URLs needs fsspec",
+                         "pip install fsspec (and s3fs for s3://), or give a local path") from None
+    try:
+        with fsspec.open(location, "rb") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        raise InputError(f"{location} does not exist", "check the URL") from None
+    except IsADirectoryError:
+        raise InputError(f"{location} is a directory, not a text file", "give the URL of a file inside it") from None
+    except ImportError as exc:  # the protocol's package (e.g. s3fs) is missing
+        raise InputError(f"{location} cannot be read: {exc}", "install the fsspec package for that protocol") from None
+    except ValueError as exc:  # an unknown protocol
+        raise InputError(f"{location} cannot be read: {exc}", "give a local path or a URL fsspec knows") from None
+    except OSError as exc:
+        raise InputError(f"{location} cannot be read: {exc.strerror or exc}", "check the URL and your access") from None
 
 
 def _read_bytes(path: Path) -> bytes:

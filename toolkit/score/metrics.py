@@ -248,6 +248,46 @@ def _group_counts(records: Sequence[Mapping], key: str, order=None) -> dict:
     }
 
 
+def corpus_statistics(hyps: Sequence[str], refs: Sequence[str], target_lang: str = DEFAULT_TARGET_LANG) -> dict:
+    """The sufficient statistics of corpus BLEU and chrF over these pairs (n-gram matches and totals,
+    lengths), summed: statistics of several documents add up (:func:`add_statistics`) to exactly the
+    scores of their concatenation (:func:`scores_from_statistics`)."""
+    from sacrebleu.metrics import CHRF
+
+    _check_lang(target_lang)
+    _check_lengths(hyps, refs)
+    totals = {}
+    for key, metric in (("bleu", _bleu(target_lang, effective_order=False)), ("chrf", CHRF())):
+        rows = metric._extract_corpus_statistics(list(hyps), [list(refs)])
+        totals[key] = [sum(column) for column in zip(*rows)] if rows else []
+    return {"segments": len(hyps), "target_lang": target_lang, **totals}
+
+
+def add_statistics(parts: Sequence[Mapping]) -> dict | None:
+    """The sum of :func:`corpus_statistics` results (None if there are none or none scored anything)."""
+    parts = [p for p in parts if p and p.get("segments")]
+    if not parts:
+        return None
+    langs = {p["target_lang"] for p in parts}
+    if len(langs) > 1:
+        raise ToolkitError(f"cannot add scores of different target languages: {', '.join(sorted(langs))}",
+                           "score every document into the same language")
+    return {"segments": sum(p["segments"] for p in parts), "target_lang": langs.pop(),
+            **{key: [sum(column) for column in zip(*(p[key] for p in parts))] for key in ("bleu", "chrf")}}
+
+
+def scores_from_statistics(stats: Mapping) -> dict:
+    """Corpus BLEU and chrF (score and signature) from summed :func:`corpus_statistics`."""
+    from sacrebleu.metrics import CHRF
+
+    out = {"segments": stats["segments"]}
+    for key, metric in (("bleu", _bleu(stats["target_lang"], effective_order=False)), ("chrf", CHRF())):
+        score = metric._compute_score_from_stats(list(stats[key]))
+        metric.num_refs = 1  # what corpus_score would have set: one reference per segment
+        out[key] = {"score": round(score.score, SCORE_DECIMALS), "signature": str(metric.get_signature())}
+    return out
+
+
 def score_alignment(records: Sequence[Mapping], mt: Mapping[str, str] | Sequence[str | None],
                     model: str | None = None, lowest: int = LOWEST_PAIRS) -> tuple[list[dict], dict]:
     """Score the machine translation of each bead's Chinese side against its human English.
@@ -292,6 +332,7 @@ def score_alignment(records: Sequence[Mapping], mt: Mapping[str, str] | Sequence
         "model": model,
         "target_lang": DEFAULT_TARGET_LANG,
         "corpus": corpus_scores(hyps, refs).as_dict() if scored else None,
+        "statistics": corpus_statistics(hyps, refs) if scored else None,
         "beads": len(records),
         "scored": len(scored),
         "not_scored": {reason: not_scored[reason] for reason in ("one_sided", "mt_origin", "no_translation")},

@@ -51,6 +51,7 @@ class TranslationCache(SqliteCache):
     WHAT = "translation cache"
     HOLDS = "cached translations"
     SCHEMA_VERSION = SCHEMA_VERSION
+    TABLE = "translations"
 
     def _create(self) -> None:
         self._db.execute(
