@@ -800,8 +800,9 @@ def _translate_batch(translator: Translator, requests: list[TranslationRequest])
     flags = [check_translation(r.source, o, r.terms) for r, o in zip(requests, outputs)]
     # Form problems (loops, Chinese left, odd length) get the penalised decoding; fact problems the
     # same greedy decoding with the failing terms stated (a backend without context: decoding only).
+    first_flags = list(flags)  # each output is retried once, in the group its first flags put it in
     for form in (True, False):
-        again = [i for i, f in enumerate(flags) if f and any(flag not in FACT_FLAGS for flag in f) == form]
+        again = [i for i, f in enumerate(first_flags) if f and any(flag not in FACT_FLAGS for flag in f) == form]
         if not again:
             continue
         log.info("%s: retrying %d flagged output(s)", translator.name, len(again))
