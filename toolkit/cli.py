@@ -758,7 +758,7 @@ def _review_ui(session, spec: Optional[str], cache: Optional[Path], glossary=Non
         raise ToolkitError(f"the full-screen review needs Textual ({exc})",
                            "pip install textual, or use the line mode: bitext review OUT_DIR --list") from exc
     factory = (lambda: _translator_for(spec)) if spec else None
-    app = run_review(session, factory, spec, cache, glossary=glossary)
+    app = run_review(session, factory, spec, cache, **({"glossary": glossary} if glossary else {}))
     typer.echo(session.status().format() + (f"; exported {len(app.exported)} files" if app.exported else ""))
 
 
