@@ -897,3 +897,31 @@ def test_a_published_edition_that_cannot_be_rebuilt_is_refused(published):
     with pytest.raises(FormatError, match="cannot be told apart"):
         ReviewSession.open(published)
     assert not (published / f"{name}.align").exists()  # nothing half-written
+
+
+def test_retranslate_asks_with_the_document_and_the_glossary(folder):
+    from toolkit.translate.backends import Translator
+    from toolkit.translate.glossary import Glossary
+
+    class Recording(Translator):
+        name, takes_context = "rec", True
+
+        def __init__(self):
+            super().__init__()
+            self.requests = []
+
+        def describe(self) -> str:
+            return "rec:test"
+
+        def _generate(self, texts, overrides):
+            self.requests += texts
+            return ["Editor's note: this is a talk."] * len(texts)
+
+    translator = Recording()
+    session = open_session(folder)
+    [op] = session.retranslation_ops([1], translator, glossary=Glossary((("访谈", "interview"),)))
+    first = translator.requests[0]
+    assert first.terms == (("访谈", "interview"),)
+    assert first.examples[0] == ("主持人：你好。", "Host: Hello.")          # the nearest pair with an English original
+    assert op["flags"] == ["name"]                                       # "talk" is not the glossary's "interview"
+    assert translator.requests[-1].hints == ("访谈 = interview",)         # and the retry said so

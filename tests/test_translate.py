@@ -715,3 +715,15 @@ def test_llm_dtype_default_and_unknown():
     with pytest.raises(ModelError, match="unknown LLM dtype") as info:
         LLMTranslator("m", dtype="int8")
     assert "bfloat16" in info.value.hint
+
+
+def test_a_tiny_llm_takes_a_request_with_examples(tiny_llm):
+    from toolkit.translate.backends import TranslationRequest
+
+    translator = LLMTranslator(str(tiny_llm), batch_size=4, max_new_tokens=6, engine="padded")
+    request = TranslationRequest("你好。", examples=(("再见。", "Goodbye."),), terms=(("你好", "hello"),))
+    prompt = translator.prompt(request)
+    assert prompt.index("再见。") < prompt.index("Goodbye.") < prompt.index("你好 = hello") < prompt.rindex("你好。")
+    assert prompt.count("<|im_start|>assistant") == 2                  # the example's answer, then the one to write
+    out = translator.translate_requests([request, TranslationRequest("谢谢。")])
+    assert len(out) == 2 and all(isinstance(t, str) for t in out)

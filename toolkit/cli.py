@@ -111,6 +111,13 @@ _MT_CACHE = typer.Option(None, "--mt-cache", help="Translation cache (SQLite) [d
 _TMX_ONE_SIDED = typer.Option(None, "--tmx-one-sided", metavar="|".join(TMX_ONE_SIDED), help=_TMX_ONE_SIDED_HELP)
 _TMX_SPLIT_BEADS = typer.Option(False, "--tmx-split-beads", help=_TMX_SPLIT_HELP)
 _SRX = typer.Option(None, "--srx", metavar="FILE", help=_SRX_HELP)
+_GLOSSARY_HELP = ("Glossary of fixed renderings, a CSV (zh,en) / TSV (zh<TAB>en) / TBX file: the terms a sentence "
+                  "contains are given to the model and checked in its output (flag 'name').")
+_GLOSSARY = typer.Option(None, "--glossary", help=_GLOSSARY_HELP)
+_MT_CONTEXT = typer.Option(
+    True, "--mt-context/--no-mt-context",
+    help="Translate each gap with its nearest aligned pairs as examples and the names mined from them "
+    "(a document with no English: with the sentences before it and their translations).")
 
 
 @app.command()
@@ -136,6 +143,8 @@ def align(
     no_embedding_cache: bool = _NO_EMBEDDING_CACHE,
     mt: Optional[str] = typer.Option(None, "--mt", help="Machine-translate the Chinese segments left without English (1-0 beads) with this translator: a registry name (qwen1.5b, qwen0.5b), seq2seq[:MODEL], llm:MODEL, a path, or none [default: no translation]."),
     mt_cache: Optional[Path] = _MT_CACHE,
+    glossary: Optional[Path] = _GLOSSARY,
+    mt_context: bool = _MT_CONTEXT,
     score_pairs: Optional[bool] = typer.Option(
         None, "--score/--no-score",
         help=f"Machine-translate the Chinese of every aligned pair and write its sentence BLEU/chrF into the JSONL and TMX, "
@@ -162,7 +171,8 @@ def align(
                                      align_preamble, presegmented, zh_script, span_embedding)
             tmx = _tmx_options(tmx_one_sided, tmx_split_beads, srx)
             job = AlignJob(zh=zh_file, en=en_file, output=output, name=name, options=options, en_comment=en_comment,
-                           mt=mt, mt_cache=mt_cache, score=score_pairs, embedding_cache=embedding_cache,
+                           mt=mt, mt_cache=mt_cache, glossary=glossary, mt_context=mt_context,
+                           score=score_pairs, embedding_cache=embedding_cache,
                            use_embedding_cache=not no_embedding_cache, force=force, command=command, tmx=tmx)
         except ValueError as exc:
             raise ToolkitError(f"bad option: {exc}", "see bitext align --help") from exc
@@ -224,6 +234,14 @@ def _report_job(result) -> None:
     typer.echo(f"wrote {len(result.paths)} files to {result.out_dir}/", err=True)
 
 
+def _read_glossary(path: Optional[Path]):
+    if path is None:
+        return None
+    from toolkit.translate.glossary import read_glossary
+
+    return read_glossary(path)
+
+
 @app.command()
 def translate(
     zh_file: Path = typer.Argument(..., metavar="ZH_FILE", help="A Chinese text whose English original is not available."),
@@ -232,6 +250,8 @@ def translate(
     force: bool = typer.Option(False, "--force", help=_FORCE_HELP),
     mt: str = typer.Option("qwen1.5b", "--mt", help="Translator: a registry name (qwen1.5b, qwen0.5b), seq2seq[:MODEL], llm:MODEL or a path."),
     mt_cache: Optional[Path] = typer.Option(None, "--mt-cache", help="Translation cache (SQLite) [default: $XDG_CACHE_HOME/bitext/translations.sqlite]."),
+    glossary: Optional[Path] = _GLOSSARY,
+    mt_context: bool = _MT_CONTEXT,
     presegmented: bool = typer.Option(False, "--presegmented", help="One sentence per line: take the lines as they are."),
     zh_script: str = typer.Option("as-is", "--zh-script", help=f"Chinese script of the output: {', '.join(ZH_SCRIPTS)}."),
     tmx_one_sided: Optional[str] = typer.Option(None, "--tmx-one-sided", metavar="|".join(TMX_ONE_SIDED), help=_TMX_ONE_SIDED_HELP + " With drop, the TMX of a translation has no units: keep writes them, marked x-origin mt."),
@@ -246,7 +266,8 @@ def translate(
     try:
         if zh_script not in ZH_SCRIPTS:
             raise ToolkitError(f"bad option: --zh-script {zh_script!r}", f"choose one of {', '.join(ZH_SCRIPTS)}")
-        job = AlignJob(zh=zh_file, en=None, output=output, name=name, mt=mt, mt_cache=mt_cache, force=force,
+        job = AlignJob(zh=zh_file, en=None, output=output, name=name, mt=mt, mt_cache=mt_cache, glossary=glossary,
+                       mt_context=mt_context, force=force,
                        options=AlignOptions(presegmented=presegmented, zh_script=zh_script), command=command,
                        tmx=_tmx_options(tmx_one_sided, False, None))
         models = load_models(embedder=None, mt=mt)  # a missing model fails now
@@ -327,6 +348,7 @@ def score(
     mt: str = typer.Option(DEFAULT_MT, "--mt", help="Translator for the Chinese side: a toolkit.translate.backends spec (registry name, seq2seq[:MODEL], llm:MODEL, a path)."),
     cache: Optional[Path] = typer.Option(None, "--cache", help="Translation cache (SQLite) [default: $XDG_CACHE_HOME/bitext/translations.sqlite]."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor fill the translation cache."),
+    glossary: Optional[Path] = _GLOSSARY,
     lowest: int = typer.Option(LOWEST_PAIRS, "--lowest", help="How many of the lowest-scoring pairs to list."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar, and no report on the terminal (it is still written)."),
 ) -> None:
@@ -344,6 +366,7 @@ def score(
     command = shlex.join(["bitext", *sys.argv[1:]])
     try:
         translator = _translator_for(mt)  # a missing model fails now, not after reading
+        terms = _read_glossary(glossary)
         jsonl = find_jsonl(out_dir)
         folder, name = jsonl.parent, jsonl.name[: -len(".jsonl")]
         with FolderLock(folder, command):
@@ -351,7 +374,7 @@ def score(
             records = read_jsonl(jsonl)
             scored, report = score_records(records, mt, cache, not no_cache,
                                            Progress(bar.start, bar.advance, bar.finish), lowest=lowest,
-                                           translator=translator)
+                                           translator=translator, glossary=terms)
             report["command"] = command
             # The scored JSONL, TMX and report replace the old ones as one set with the files they go with.
             with staged_set(folder, name, command, keep_others=True, members=set_members(name)) as staging:
@@ -758,6 +781,7 @@ def review(
     retranslate: Optional[list[str]] = typer.Option(None, "--retranslate", metavar="N|A-B", help="Machine-translate again the beads N or A-B that have Chinese and no English original (repeatable; in a range, the others are skipped)."),
     mt: Optional[str] = typer.Option(None, "--mt", help="Translator for re-translation (the UI's r key, --retranslate): a registry name (qwen1.5b), seq2seq[:MODEL], llm:MODEL or a path [default: the one the alignment was translated with]."),
     mt_cache: Optional[Path] = typer.Option(None, "--mt-cache", help="Translation cache (SQLite) [default: $XDG_CACHE_HOME/bitext/translations.sqlite]."),
+    glossary: Optional[Path] = _GLOSSARY,
     export_files: Optional[bool] = typer.Option(None, "--export/--no-export", help="Rewrite .align, .jsonl, .tmx and the sentence files from the review [default: after a change]."),
     rebase: Optional[Path] = typer.Option(None, "--rebase", metavar="JOURNAL", help="Carry over the review in JOURNAL, made on an earlier alignment of the same texts: its changes are redone where the new alignment has the same beads, and the rest are listed."),
 ) -> None:
@@ -801,6 +825,7 @@ def review(
             raise ToolkitError("--retranslate cannot be combined with other changes", "give it a call of its own")
         if rebase is not None and (ops or ranges):
             raise ToolkitError("--rebase cannot be combined with other changes", "give it a call of its own")
+        terms = _read_glossary(glossary)
         session = ReviewSession.open(out_dir, name=name)
         spec = mt or recorded_mt_spec(session.signature)
         command = shlex.join(["bitext", *sys.argv[1:]])
@@ -814,12 +839,12 @@ def review(
                        + (f"; exported {len(written)} files" if written else ""))
             return
         if not ops and not ranges and not list_beads and export_files is None:
-            _review_ui(session, spec, mt_cache, command)
+            _review_ui(session, spec, mt_cache, command, terms)
             return
         for warning in session.warnings:
             typer.echo(f"Warning: {warning}", err=True)
         if ranges:
-            ops = _retranslation_ops(session, ranges, spec, mt_cache)
+            ops = _retranslation_ops(session, ranges, spec, mt_cache, terms)
         changed = session.do_all(ops) if ops else 0
         written = session.export() if (export_files if export_files is not None else changed > 0) else []
         written += _refresh_editions(session.out_dir, session.name, command) if written else []
@@ -843,7 +868,8 @@ def _translator_for(spec: Optional[str]):
     return translator_for(spec)
 
 
-def _retranslation_ops(session, ranges: list[tuple[int, int]], spec: Optional[str], cache: Optional[Path]) -> list[dict]:
+def _retranslation_ops(session, ranges: list[tuple[int, int]], spec: Optional[str], cache: Optional[Path],
+                       glossary=None) -> list[dict]:
     """The retranslate operations for --retranslate N / A-B (one translator run for all of them)."""
     import contextlib
 
@@ -870,7 +896,7 @@ def _retranslation_ops(session, ranges: list[tuple[int, int]], spec: Optional[st
             from toolkit.translate.cache import TranslationCache, default_cache_path
 
             store = stack.enter_context(TranslationCache(cache or default_cache_path()))
-        return session.retranslation_ops(numbers, translator, store)
+        return session.retranslation_ops(numbers, translator, store, glossary)
 
 
 def _has_terminal() -> bool:
@@ -878,7 +904,7 @@ def _has_terminal() -> bool:
     return sys.stdin.isatty() and sys.stdout.isatty()
 
 
-def _review_ui(session, spec: Optional[str], cache: Optional[Path], command: str) -> None:
+def _review_ui(session, spec: Optional[str], cache: Optional[Path], command: str, glossary=None) -> None:
     if not _has_terminal():
         raise ToolkitError("the full-screen review needs a terminal, and standard input or output is not one",
                            f"use the line mode: bitext review {session.out_dir} --list (then --approve N, --set-en N "
@@ -889,7 +915,7 @@ def _review_ui(session, spec: Optional[str], cache: Optional[Path], command: str
         raise ToolkitError(f"the full-screen review needs Textual ({exc})",
                            "pip install textual, or use the line mode: bitext review OUT_DIR --list") from exc
     factory = (lambda: _translator_for(spec)) if spec else None
-    app = run_review(session, factory, spec, cache)
+    app = run_review(session, factory, spec, cache, **({"glossary": glossary} if glossary else {}))
     written = list(app.exported)
     if written:  # quitting exported the folder: its editions follow
         written += _refresh_editions(session.out_dir, session.name, command)

@@ -32,8 +32,8 @@ from toolkit.core.records import Alignment
 from toolkit.core.version import __version__
 from toolkit.formats.reader import read_input_bytes
 from toolkit.formats.writers import TmxOptions
-from toolkit.pipeline import (AlignOptions, Progress, align_documents, cached_embedder, fill_gaps, load_document,
-                              load_pair, translate_texts, translation_only, untranslated_texts)
+from toolkit.pipeline import (AlignOptions, Progress, align_documents, cached_embedder, load_document, load_pair,
+                              translate_gaps, translation_only)
 
 # Where a job writes without an output folder: OUTPUT_ROOT/NAME/, under the current folder and apart
 # from the project's tracked aligned/ (the published, reviewed editions).
@@ -75,6 +75,8 @@ class AlignJob:
     en_comment: str | None = None
     mt: str | None = None
     mt_cache: str | None = None
+    glossary: str | None = None  # a CSV/TSV/TBX file of fixed renderings (toolkit.translate.glossary)
+    mt_context: bool = True  # translate gaps with the document as context (toolkit.translate.context)
     score: bool | None = None
     embedding_cache: str | None = None  # None: the user's shared cache
     use_embedding_cache: bool = True
@@ -84,7 +86,7 @@ class AlignJob:
     tmx: TmxOptions = TmxOptions()  # which beads become which units of NAME.tmx
 
     def __post_init__(self) -> None:
-        for key in ("zh", "en", "output", "mt_cache", "embedding_cache"):
+        for key in ("zh", "en", "output", "mt_cache", "glossary", "embedding_cache"):
             value = getattr(self, key)
             if value is not None and not isinstance(value, str):
                 object.__setattr__(self, key, str(value))  # paths are kept as text: the record is JSON-ready
@@ -109,7 +111,22 @@ class AlignJob:
                     "score": self.score, "name": self.base_name, "translate_only": self.en is None}
         if self.tmx != TmxOptions():  # only then: keys of jobs with the default memory stay what they were
             decisive["tmx"] = {**self.tmx.describe(), "srx": self.tmx.srx.sha256 if self.tmx.srx else None}
+        if self.glossary:  # only when given, so the keys of jobs without one stay as they were
+            decisive["glossary"] = _file_digest(self.glossary)
+        if not self.mt_context:
+            decisive["mt_context"] = False
         return decisive
+
+
+def _file_digest(path: str | None) -> str | None:
+    """sha256 of a small local file (a glossary), None without one or when it cannot be read
+    (reading it for the job reports that)."""
+    if not path:
+        return None
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return None
 
 
 def _as_json(options: AlignOptions) -> dict:
@@ -228,15 +245,23 @@ def result_folder(out_dir: Path, name: str, force: bool, command: str, input_byt
 
 
 def machine_translate_gaps(alignment: Alignment, spec: str, cache: str | Path | None, progress: Progress | None,
-                           translator=None, store=None) -> Alignment:
-    """The alignment with every 1-0 bead machine-translated (checked and cached; see pipeline.fill_gaps).
+                           translator=None, store=None, glossary=None, context: bool = True) -> Alignment:
+    """The alignment with every 1-0 bead machine-translated (checked and cached), with the document as
+    context and the terms of ``glossary`` (see pipeline.translate_gaps).
 
     ``store``: an open translation cache to use instead of the file ``cache``.
     """
-    texts = untranslated_texts(alignment)
-    translations, model = translate_texts(texts, spec, Path(cache) if cache else None, True, progress, translator,
-                                          store)
-    return fill_gaps(alignment, dict(zip(texts, translations)), model)
+    return translate_gaps(alignment, spec, Path(cache) if cache else None, True, progress, translator, glossary,
+                          context, store)
+
+
+def job_glossary(job: AlignJob):
+    """The job's glossary, read (a :class:`toolkit.translate.glossary.Glossary`), or None."""
+    if not job.glossary:
+        return None
+    from toolkit.translate.glossary import read_glossary
+
+    return read_glossary(job.glossary)
 
 
 def _scoring(job: AlignJob, models: Models):
@@ -317,6 +342,7 @@ def _check(job: AlignJob, models: Models, translators: bool) -> None:
     from toolkit.formats.writers import output_paths
 
     output_paths(job.out_dir, job.base_name)  # a bad name fails now, not after the alignment
+    job_glossary(job)  # so does a bad glossary
     if translators:
         # Built (not loaded) now: a missing model fails before the alignment.
         if job.mt:
@@ -343,10 +369,11 @@ def _finish(aligned: Aligned, models: Models, progress: Progress, aside: Aside) 
 
     job, alignment, details = aligned.job, aligned.alignment, dict(aligned.details)
     scoring, not_scored = _scoring(job, models)
+    glossary = job_glossary(job)
     started = time.perf_counter()
     if job.mt:
         alignment = machine_translate_gaps(alignment, job.mt, job.mt_cache, progress, models.translator_for(job.mt),
-                                           models.mt_cache)
+                                           models.mt_cache, glossary, job.mt_context)
     signature = dict(alignment.signature)
     if job.en is None:
         alignment = replace(alignment, zh=convert_script(alignment.zh, job.options.zh_script))
@@ -364,7 +391,7 @@ def _finish(aligned: Aligned, models: Models, progress: Progress, aside: Aside) 
     started = time.perf_counter()
     if scoring:
         records, report = score_records(bead_records(alignment), scoring[0], _path(job.mt_cache), True, progress,
-                                        translator=scoring[1], store=models.mt_cache)
+                                        translator=scoring[1], store=models.mt_cache, glossary=glossary)
         if job.run_details and job.command:
             report["command"] = job.command
         else:

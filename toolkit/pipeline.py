@@ -349,21 +349,26 @@ def file_digest(path: str | Path) -> str:
 # Machine translation of what has no English counterpart
 
 
-def translate_texts(texts: list[str], spec: str, cache_path: Path | None = None, use_cache: bool = True,
-                    progress: Progress | None = None, translator=None, store=None) -> tuple[list, str]:
+def translate_texts(texts: list, spec: str, cache_path: Path | None = None, use_cache: bool = True,
+                    progress: Progress | None = None, translator=None, store=None, in_context: bool = False,
+                    glossary=None) -> tuple[list, str]:
     """Machine-translate ``texts`` with the translator ``spec``, checked and cached.
 
+    ``texts`` are plain texts or :class:`toolkit.translate.backends.TranslationRequest`\\ s.
     Returns (translations, translator description); translations are
     :class:`toolkit.translate.backends.Translation` objects in the order of ``texts``.
     The cache (default: the user's shared cache) makes reruns free and an
     interrupted run resumable. ``translator``, the one ``spec`` names if already
     built, is used as it is (a model it has loaded is not loaded again). ``store``:
     an open TranslationCache used instead of opening ``cache_path``.
+    ``in_context``: ``texts`` are one document's sentences in order, with no English
+    (:func:`toolkit.translate.context.translate_in_context`, with ``glossary``).
     """
     import contextlib
 
     try:
         from toolkit.translate.backends import get_translator, translate_checked
+        from toolkit.translate.context import translate_in_context
     except ImportError as exc:
         raise ToolkitError("machine translation is not available in this installation",
                            f"toolkit.translate.backends cannot be imported: {exc}") from exc
@@ -378,12 +383,63 @@ def translate_texts(texts: list[str], spec: str, cache_path: Path | None = None,
         if prepare is not None:
             prepare(progress)  # a model converted on its first use shows its own bar
         progress.start("translating", len(texts))
-        translations = translate_checked(translator, texts, cache=store, progress=progress.advance)
+        if in_context:
+            translations, _ = translate_in_context(translator, texts, glossary, cache=store,
+                                                   progress=progress.advance)
+        else:
+            translations = translate_checked(translator, texts, cache=store, progress=progress.advance)
         progress.finish()
     if len(translations) != len(texts):
         raise ToolkitError(f"the translator returned {len(translations)} translations for {len(texts)} texts",
                            "this is a bug in the translator; please report it")
     return translations, translator.describe()
+
+
+def bead_units(alignment: Alignment) -> list[tuple[str, str]]:
+    """(Chinese, English) text of every bead in order ("" for a side it lacks): what context is mined from."""
+    return [("".join(alignment.zh.segments[i].text for i in bead.zh),
+             " ".join(alignment.en.segments[i].text for i in bead.en)) for bead in alignment.beads]
+
+
+def translate_gaps(alignment: Alignment, spec: str, cache_path: Path | None = None, use_cache: bool = True,
+                   progress: Progress | None = None, translator=None, glossary=None,
+                   context: bool = True, store=None) -> Alignment:
+    """Machine-translate every 1-0 bead of ``alignment`` with the document as context, and fill it in.
+
+    With English beside it, each gap is asked with its nearest aligned pairs as examples and the
+    terms of ``glossary`` (a :class:`toolkit.translate.glossary.Glossary`, the user's) and of the
+    document glossary mined from the aligned pairs; with no English at all (``translation_only``),
+    sentence by sentence with the ones before it (see :mod:`toolkit.translate.context`).
+    ``context=False``: each gap alone, with the user glossary's terms only. ``store``: see
+    :func:`translate_texts`. The signature records what context was used.
+    """
+    from toolkit.translate.context import CONTEXT_PAIRS, document_glossary, gap_requests
+    from toolkit.translate.glossary import Glossary
+
+    if translator is None:
+        from toolkit.translate.backends import get_translator
+
+        translator = get_translator(spec)
+    context = context and translator.translates  # --mt none: nothing to mine names for
+    units = bead_units(alignment)
+    gaps = [i for i, (zh, en) in enumerate(units) if zh.strip() and not en.strip()]
+    has_english = any(zh.strip() and en.strip() for zh, en in units)
+    user = glossary or Glossary()
+    if context and not has_english:
+        sources = [units[i][0] for i in gaps]
+        translations, model = translate_texts(sources, spec, cache_path, use_cache, progress, translator, store,
+                                              in_context=True, glossary=user)
+        used = {"examples": f"the {CONTEXT_PAIRS} sentences before, with their translations", "document_terms": "mined"}
+    else:
+        terms_from = document_glossary(units, user) if context else user
+        requests = gap_requests(units, terms_from, pairs=CONTEXT_PAIRS if context else 0)
+        translations, model = translate_texts(requests, spec, cache_path, use_cache, progress, translator, store)
+        used = {"examples": f"the {CONTEXT_PAIRS} nearest aligned pairs" if context else "none",
+                "document_terms": len(terms_from) - len(user)}
+    filled = fill_gaps(alignment, translations, model)
+    filled.signature["mt_context"] = {
+        **used, "glossary": {"file": user.origin, "terms": len(user), "sha256": user.fingerprint()} if user else None}
+    return filled
 
 
 def untranslated_texts(alignment: Alignment) -> list[str]:
@@ -393,17 +449,19 @@ def untranslated_texts(alignment: Alignment) -> list[str]:
     return list(dict.fromkeys(texts))
 
 
-def fill_gaps(alignment: Alignment, translations: dict[str, object], model: str) -> Alignment:
+def fill_gaps(alignment: Alignment, translations, model: str) -> Alignment:
     """Give every 1-0 bead its machine translation: origin ``mt``, ``mt_text``, ``mt_flags``.
 
-    ``translations`` maps a bead's Chinese text to a Translation. A bead whose
-    translation is empty (``--mt none``) keeps origin ``aligned`` and is only
-    flagged ``untranslated``.
+    ``translations`` maps a bead's Chinese text to a Translation, or is a list of Translations,
+    one per 1-0 bead in order. A bead whose translation is empty (``--mt none``) keeps origin
+    ``aligned`` and is only flagged ``untranslated``.
     """
+    in_order = None if isinstance(translations, dict) else iter(translations)
     beads = []
     for bead in alignment.beads:
         if bead.zh and not bead.en:
-            found = translations["".join(alignment.zh.segments[i].text for i in bead.zh)]
+            text = "".join(alignment.zh.segments[i].text for i in bead.zh)
+            found = translations[text] if in_order is None else next(in_order)
             if found.text:
                 bead = replace(bead, origin="mt", mt_text=found.text, mt_flags=tuple(found.flags))
             else:
@@ -428,7 +486,7 @@ def translation_only(zh: Document, name: str = "", presegmented: bool = False) -
 
 def score_records(records: list[dict], spec: str, cache_path: Path | None = None, use_cache: bool = True,
                   progress: Progress | None = None, lowest: int | None = None,
-                  translator=None, store=None) -> tuple[list[dict], dict]:
+                  translator=None, store=None, glossary=None) -> tuple[list[dict], dict]:
     """Machine-translate the Chinese of the two-sided beads and score it against their human English.
 
     ``records`` are JSONL bead records (``toolkit.formats.writers.bead_records``). Each
@@ -436,7 +494,9 @@ def score_records(records: list[dict], spec: str, cache_path: Path | None = None
     :func:`translate_texts`). Returns ``toolkit.score.metrics.score_alignment``'s
     ``(records with bleu and chrf, report)``; the report also says which
     translator ran, how many texts it had, how many came from the cache and
-    what the output checks flagged. ``translator``: see :func:`translate_texts`.
+    what the output checks flagged. ``translator``: see :func:`translate_texts`. ``glossary``
+    (a :class:`toolkit.translate.glossary.Glossary`): the terms each text contains are given to
+    the model and checked.
     """
     from collections import Counter
 
@@ -445,7 +505,12 @@ def score_records(records: list[dict], spec: str, cache_path: Path | None = None
     texts = list(dict.fromkeys(r["zh"] for r in records if needs_translation(r)))
     translations, model = [], spec
     if texts:
-        translations, model = translate_texts(texts, spec, cache_path, use_cache, progress, translator, store)
+        asked = texts
+        if glossary:
+            from toolkit.translate.backends import TranslationRequest
+
+            asked = [TranslationRequest(t, terms=glossary.terms_in(t)) for t in texts]
+        translations, model = translate_texts(asked, spec, cache_path, use_cache, progress, translator, store)
     # An empty output (e.g. --mt none) is no translation, not a translation scoring 0.
     by_text = {text: t.text or None for text, t in zip(texts, translations)}
     scored, report = score_alignment(records, by_text, model=model,

@@ -873,7 +873,7 @@ class ReviewSession:
 
     # -- machine translation -------------------------------------------------
 
-    def retranslation_ops(self, numbers: Sequence[int], translator, cache=None) -> list[dict]:
+    def retranslation_ops(self, numbers: Sequence[int], translator, cache=None, glossary=None) -> list[dict]:
         """Translate the Chinese of beads ``numbers`` afresh; returns the ``retranslate`` operations (not done yet).
 
         ``translator`` is a :class:`toolkit.translate.backends.Translator`; ``cache`` an
@@ -883,12 +883,15 @@ class ReviewSession:
         gives back the bead's current machine translation (the cache, or the
         same greedy output), the model is asked once more with its second-attempt
         decoding (``translator.retranslate``), so pressing re-translate offers an
-        alternative if the model has one. Raises ReviewError for a bead that has
-        an English original or a translator that gives no English; nothing is
-        journaled here.
+        alternative if the model has one. Each bead is asked with the document as context
+        (:func:`toolkit.translate.context.gap_requests`: its nearest pairs with an English
+        original as examples, the terms of ``glossary`` and of the glossary mined from those
+        pairs). Raises ReviewError for a bead that has an English original or a translator
+        that gives no English; nothing is journaled here.
         """
         from toolkit.translate.backends import Translation, translate_checked
         from toolkit.translate.checks import check_translation
+        from toolkit.translate.context import document_glossary, gap_request
 
         if not getattr(translator, "translates", True):
             raise ReviewError(f"the translator {translator.describe()} does not translate",
@@ -902,15 +905,21 @@ class ReviewSession:
             sources.append(bead.zh_text)
             current.append((bead.mt_text or "").strip())
             labels.append(bead.mt_model)
-        translations = translate_checked(translator, sources, cache=cache)
+        units = [(b.zh_text, " ".join(seg.text for seg in b.en)) for b in self.beads]
+        terms_from = document_glossary(units, glossary)
+        requests = [gap_request(units, _number({"bead": n}, "bead", self.beads) - 1, terms_from) for n in numbers]
+        translations = translate_checked(translator, requests, cache=cache)
         model = translator.describe()
         again = [i for i, found in enumerate(translations) if current[i] and found.text.strip() == current[i]]
         if again:
-            outputs = translator.retranslate([sources[i] for i in again])
+            if hasattr(translator, "translate_requests"):
+                outputs = translator.translate_requests([requests[i] for i in again], retry=True)
+            else:
+                outputs = translator.retranslate([sources[i] for i in again])
             for i, output in zip(again, outputs):
                 if output.strip() and output.strip() != current[i]:
                     translations[i] = Translation(sources[i], output.strip(),
-                                                  tuple(check_translation(sources[i], output)))
+                                                  tuple(check_translation(sources[i], output, requests[i].terms)))
         ops = []
         for i, (n, source, found) in enumerate(zip(numbers, sources, translations)):
             if not found.text.strip():
@@ -923,9 +932,9 @@ class ReviewSession:
                         "flags": list(found.flags), "model": label})
         return ops
 
-    def retranslate(self, n: int, translator, cache=None) -> bool:
+    def retranslate(self, n: int, translator, cache=None, glossary=None) -> bool:
         """Machine-translate bead ``n``'s Chinese again (see :meth:`retranslation_ops`); False if nothing changed."""
-        return self.do_all(self.retranslation_ops([n], translator, cache)) > 0
+        return self.do_all(self.retranslation_ops([n], translator, cache, glossary)) > 0
 
     # -- where the reviewer is -----------------------------------------------
 

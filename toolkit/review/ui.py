@@ -355,8 +355,9 @@ class ReviewApp(App[None]):
 
     def __init__(self, session: ReviewSession, translator_factory: TranslatorFactory | None = None,
                  mt_label: str | None = None, cache_path: Path | None = None, use_cache: bool = True,
-                 export_on_quit: bool = True):
+                 export_on_quit: bool = True, glossary=None):
         super().__init__()
+        self.glossary = glossary  # a toolkit.translate.glossary.Glossary for re-translation, or None
         self.session = session
         self.translator_factory = translator_factory
         self.mt_label = mt_label
@@ -666,7 +667,7 @@ class ReviewApp(App[None]):
 
                 cache = TranslationCache(self.cache_path or default_cache_path())
             try:
-                ops = self.session.retranslation_ops([n], self.translator, cache)
+                ops = self.session.retranslation_ops([n], self.translator, cache, self.glossary)
             finally:
                 if cache is not None:
                     cache.close()
@@ -762,8 +763,9 @@ class ReviewApp(App[None]):
 
 
 def run_review(session: ReviewSession, translator_factory: TranslatorFactory | None = None,
-               mt_label: str | None = None, cache_path: Path | None = None, use_cache: bool = True) -> ReviewApp:
+               mt_label: str | None = None, cache_path: Path | None = None, use_cache: bool = True,
+               glossary=None) -> ReviewApp:
     """Run the full-screen review until the reviewer quits; returns the app (``changes``, ``exported``)."""
-    app = ReviewApp(session, translator_factory, mt_label, cache_path, use_cache)
+    app = ReviewApp(session, translator_factory, mt_label, cache_path, use_cache, glossary=glossary)
     app.run()
     return app

@@ -27,15 +27,64 @@ import logging
 import os
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from toolkit.core.errors import ModelError
-from toolkit.translate.checks import FLAGS, check_translation
+from toolkit.translate.checks import FACT_FLAGS, FLAGS, Term, check_translation, fact_problems
 
 log = logging.getLogger(__name__)
 
 ProgressFn = Callable[[int], None]  # called with the number of input texts just finished
+
+# ---------------------------------------------------------------------------
+# What one translation is asked with
+
+
+@dataclass(frozen=True)
+class TranslationRequest:
+    """One source text and what its prompt may carry besides it.
+
+    ``examples``: (Chinese, English) pairs shown to the model first, in document order (the
+    aligned neighbours of a gap, or the previous sentences and their translations);
+    ``terms``: glossary (Chinese, English) renderings the source needs, also checked in the
+    output (flag ``name``); ``hints``: what a first attempt got wrong, stated by the retry.
+    A backend that cannot take context (``Translator.takes_context`` False) translates the
+    source alone; the terms are still checked.
+    """
+
+    source: str
+    examples: tuple[Term, ...] = ()
+    terms: tuple[Term, ...] = ()
+    hints: tuple[str, ...] = ()
+
+    @property
+    def size(self) -> int:
+        """Characters of source and examples: what a batch's cost grows with."""
+        return len(self.source) + sum(len(zh) + len(en) for zh, en in self.examples)
+
+    def cache_text(self) -> str:
+        """The text a cache keys this request by: the source alone when nothing else is asked (so plain
+        requests share entries with plain texts), else the source with its examples and terms as JSON.
+        Hints are left out: they follow from the first attempt, which the rest decides."""
+        if not self.examples and not self.terms:
+            return self.source
+        return json.dumps({"source": self.source, "examples": [list(e) for e in self.examples],
+                           "terms": [list(t) for t in self.terms]}, ensure_ascii=False, sort_keys=True)
+
+
+def as_request(item: str | TranslationRequest) -> TranslationRequest:
+    """A request for ``item`` (a plain text becomes a request with nothing else)."""
+    return item if isinstance(item, TranslationRequest) else TranslationRequest(item)
+
+
+def _source(item: str | TranslationRequest) -> str:
+    return item if isinstance(item, str) else item.source
+
+
+def _size(item: str | TranslationRequest) -> int:
+    return len(item) if isinstance(item, str) else item.size
+
 
 # ---------------------------------------------------------------------------
 # Translators
@@ -53,6 +102,7 @@ class Translator:
 
     name = "base"
     translates = True  # False for "none": nothing to check, cache or retry
+    takes_context = False  # True if the prompt can carry a request's examples, terms and hints
     batch_size = 16
     max_batch_chars = 4096
     RETRY_SETTINGS: dict = {}
@@ -76,11 +126,11 @@ class Translator:
 
     def batches(self, texts: Sequence[str]) -> list[list[int]]:
         """Indices of ``texts`` grouped into batches, shortest texts first."""
-        order = sorted(range(len(texts)), key=lambda i: (len(texts[i]), i))
+        order = sorted(range(len(texts)), key=lambda i: (_size(texts[i]), i))
         batches: list[list[int]] = []
         current: list[int] = []
         for i in order:
-            longest = len(texts[i])  # ascending order: the newcomer is the longest
+            longest = _size(texts[i])  # ascending order: the newcomer is the longest
             if current and (len(current) >= self.batch_size
                             or (len(current) + 1) * max(longest, 1) > self.max_batch_chars):
                 batches.append(current)
@@ -109,6 +159,12 @@ class Translator:
     def retranslate(self, texts: Sequence[str]) -> list[str]:
         """The second attempt for flagged outputs: the same prompt, ``RETRY_SETTINGS`` decoding."""
         return self._run(texts, self.RETRY_SETTINGS)
+
+    def translate_requests(self, requests: Sequence[TranslationRequest], retry: bool = False) -> list[str]:
+        """Raw translations of ``requests`` (with ``RETRY_SETTINGS`` if ``retry``); a backend that does not
+        take context translates their sources alone."""
+        items = list(requests) if self.takes_context else [r.source for r in requests]
+        return self._run(items, self.RETRY_SETTINGS if retry else {})
 
     def _run(self, texts: Sequence[str], overrides: dict) -> list[str]:
         out = [""] * len(texts)
@@ -374,6 +430,33 @@ SYSTEM_PROMPT = (
     "explanations, no quotation marks, no Chinese."
 )
 USER_PROMPT = "Translate into English:\n\n{text}"
+# What a request adds before the user prompt (see build_messages).
+TERMS_NOTE = "Use these English renderings: {terms}."
+HINTS_NOTE = "Get these right (a first translation did not): {hints}."
+
+
+def build_messages(request: str | TranslationRequest, system_prompt: str = SYSTEM_PROMPT,
+                   user_prompt: str = USER_PROMPT) -> list[dict]:
+    """The chat messages that ask for one translation, for any chat-model engine.
+
+    ``[system, (user: example Chinese, assistant: its English)..., user: the source]``: each of the
+    request's examples is a finished exchange, so the model sees the document's own renderings
+    before the source. The request's terms (TERMS_NOTE, ``红杉资本 = Sequoia Capital``) and hints
+    (HINTS_NOTE) go before the user prompt of the source. A plain text gives exactly
+    ``[system, user]``, the prompt used without context.
+    """
+    request = as_request(request)
+    messages = [{"role": "system", "content": system_prompt}]
+    for zh, en in request.examples:
+        messages += [{"role": "user", "content": user_prompt.format(text=zh)}, {"role": "assistant", "content": en}]
+    notes = []
+    if request.terms:
+        notes.append(TERMS_NOTE.format(terms="; ".join(f"{zh} = {en}" for zh, en in request.terms)))
+    if request.hints:
+        notes.append(HINTS_NOTE.format(hints="; ".join(request.hints)))
+    content = user_prompt.format(text=request.source)
+    messages.append({"role": "user", "content": "\n".join(notes) + "\n\n" + content if notes else content})
+    return messages
 
 _LABEL = re.compile(r"^\s*(?:\*\*)?(?:english\s+translation|translation|english|译文|翻译)(?:\*\*)?\s*[:：]\s*(?:\*\*)?",
                     re.IGNORECASE)
@@ -425,6 +508,7 @@ class LLMTranslator(Translator):
     """
 
     name = "llm"
+    takes_context = True
     DEFAULT_ENGINE = "continuous"
     # Texts per call: padded batches stay small (padding and finished rows cost
     # every step); continuous batching schedules its own, so it gets many texts at
@@ -540,26 +624,30 @@ class LLMTranslator(Translator):
         self.loaded_from = source if cached is not None else None
         self._tokenizer, self._model = tokenizer, model
 
-    def prompt(self, text: str) -> str:
-        """The full prompt string for one source text, through the chat template."""
+    def messages(self, request: str | TranslationRequest) -> list[dict]:
+        """The chat messages for one text or request, with this translator's prompts (:func:`build_messages`)."""
+        return build_messages(request, self.system_prompt, self.user_prompt)
+
+    def prompt(self, request: str | TranslationRequest) -> str:
+        """The full prompt string for one text or request, through the chat template."""
         self._load()
-        messages = [{"role": "system", "content": self.system_prompt},
-                    {"role": "user", "content": self.user_prompt.format(text=text)}]
+        messages = self.messages(request)
         try:
             return self._tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-        except Exception:  # some templates (Gemma) reject a system turn: fold it into the user's
-            merged = [{"role": "user", "content": self.system_prompt + "\n\n" + messages[1]["content"]}]
-            return self._tokenizer.apply_chat_template(merged, tokenize=False, add_generation_prompt=True)
+        except Exception:  # some templates (Gemma) reject a system turn: fold it into the first user's
+            first = {"role": "user", "content": self.system_prompt + "\n\n" + messages[1]["content"]}
+            return self._tokenizer.apply_chat_template([first, *messages[2:]], tokenize=False,
+                                                       add_generation_prompt=True)
 
     def batches(self, texts: Sequence[str]) -> list[list[int]]:
         """Padded engine: by length, as the base class. Continuous: ``batch_size`` texts at a time,
         longest first (no padding to limit; the long ones start early and the short ones fill in)."""
         if self.engine != "continuous":
             return super().batches(texts)
-        order = sorted(range(len(texts)), key=lambda i: (-len(texts[i]), i))
+        order = sorted(range(len(texts)), key=lambda i: (-_size(texts[i]), i))
         return [order[i:i + self.batch_size] for i in range(0, len(order), self.batch_size)]
 
-    def _generate(self, texts: list[str], overrides: dict) -> list[str]:
+    def _generate(self, texts: list[str | TranslationRequest], overrides: dict) -> list[str]:
         self._load()
         # The retry's repetition penalties are not all supported by continuous batching; retries are few.
         if self.engine == "continuous" and not overrides and hasattr(self._model, "generate_batch"):
@@ -574,7 +662,7 @@ class LLMTranslator(Translator):
         except ImportError:  # a transformers release before this API: padded batches do the same job
             return self._generate_padded(texts, {})
         prompts = [self._tokenizer(self.prompt(t), add_special_tokens=False)["input_ids"] for t in texts]
-        max_new = _cap_new_tokens(texts, self.max_new_tokens)
+        max_new = _cap_new_tokens([_source(t) for t in texts], self.max_new_tokens)
         requests = min(CB_MAX_REQUESTS, len(prompts))
         # KV pages for every request running at once, at its longest, plus one page each of slack.
         tokens = requests * (max(len(p) for p in prompts) + max_new + CB_PAGE_SIZE)
@@ -607,8 +695,8 @@ class LLMTranslator(Translator):
         prompts = [self.prompt(t) for t in texts]
         # The chat template already wrote any BOS token; do not add a second one.
         batch = self._tokenizer(prompts, padding=True, add_special_tokens=False, return_tensors="pt").to(self.device)
-        kwargs = {"max_new_tokens": _cap_new_tokens(texts, self.max_new_tokens), "do_sample": False,
-                  "pad_token_id": self._tokenizer.pad_token_id, **overrides}
+        kwargs = {"max_new_tokens": _cap_new_tokens([_source(t) for t in texts], self.max_new_tokens),
+                  "do_sample": False, "pad_token_id": self._tokenizer.pad_token_id, **overrides}
         with torch.inference_mode():
             out = self._model.generate(**batch, **kwargs)
         new_tokens = out[:, batch["input_ids"].shape[1]:]
@@ -643,7 +731,9 @@ class Translation:
         return not self.flags
 
 
-CHECKS_VERSION = 2  # part of the cache key: stored flags are only as good as the checks that made them
+# Part of the cache key: stored flags are only as good as the checks that made them.
+# 3: the fact checks (number, name, latin) and the retry that states the failing terms.
+CHECKS_VERSION = 3
 
 
 def cache_settings(translator: Translator) -> dict:
@@ -651,61 +741,85 @@ def cache_settings(translator: Translator) -> dict:
     return {**translator.settings(), "retry": translator.RETRY_SETTINGS, "checks": CHECKS_VERSION}
 
 
-def translate_checked(translator: Translator, texts: Sequence[str], cache=None,
+def translate_checked(translator: Translator, texts: Sequence[str | TranslationRequest], cache=None,
                       progress: ProgressFn | None = None) -> list[Translation]:
-    """Translate ``texts`` with checks, one retry for flagged outputs, and a cache.
+    """Translate ``texts`` (plain texts or :class:`TranslationRequest`\\ s) with checks, one retry for
+    flagged outputs, and a cache.
 
-    Identical texts are translated once. ``cache`` (a
+    Identical texts (requests) are translated once. ``cache`` (a
     :class:`~toolkit.translate.cache.TranslationCache`) is read first and written after
-    every batch, so an interrupted run resumes where it stopped. A flagged
-    output is translated once more with ``translator.retranslate``; the attempt
-    with fewer flags is kept (the first on a tie) together with its flags.
-    ``progress`` gets the number of input texts finished (duplicates counted):
-    first the cache hits, then each batch.
+    every batch, so an interrupted run resumes where it stopped. A flagged output is
+    translated once more: with the failing facts stated in the prompt (a request's
+    ``hints``, e.g. ``9月 = September``) when a fact check flagged it, and with
+    ``translator.RETRY_SETTINGS`` decoding when a form check did; the attempt with fewer
+    flags is kept (the first on a tie) together with its flags. ``progress`` gets the number
+    of input texts finished (duplicates counted): first the cache hits, then each batch.
+    Each Translation's ``source`` is the request's source text.
     """
     progress = progress or (lambda n: None)
-    copies: dict[str, int] = {}
-    for text in texts:
-        copies[text] = copies.get(text, 0) + 1
+    requests = [as_request(t) for t in texts]
+    if not getattr(translator, "takes_context", False):  # examples change nothing such a backend says
+        requests = [replace(r, examples=()) if r.examples else r for r in requests]
+    copies: dict[TranslationRequest, int] = {}
+    for request in requests:
+        copies[request] = copies.get(request, 0) + 1
     if not translator.translates:
-        progress(len(texts))
-        return [Translation(t, "", ("untranslated",)) for t in texts]
+        progress(len(requests))
+        return [Translation(r.source, "", ("untranslated",)) for r in requests]
 
     model, settings = translator.describe(), cache_settings(translator)
-    done: dict[str, Translation] = {}
-    for text in copies:
-        if not text.strip():  # nothing to translate
-            done[text] = Translation(text, "", ())
+    done: dict[TranslationRequest, Translation] = {}
+    for request in copies:
+        if not request.source.strip():  # nothing to translate
+            done[request] = Translation(request.source, "", ())
     if cache is not None:
-        for text, (output, flags) in cache.get_many(model, settings, [t for t in copies if t not in done]).items():
-            done[text] = Translation(text, output, tuple(flags), cached=True)
+        wanted = {r.cache_text(): r for r in copies if r not in done}
+        for key, (output, flags) in cache.get_many(model, settings, list(wanted)).items():
+            done[wanted[key]] = Translation(wanted[key].source, output, tuple(flags), cached=True)
     if done:
-        progress(sum(copies[t] for t in done))
+        progress(sum(copies[r] for r in done))
 
-    misses = [t for t in copies if t not in done]
-    for batch in translator.batches(misses):
-        sources = [misses[i] for i in batch]
-        fresh = _translate_batch(translator, sources)
+    misses = [r for r in copies if r not in done]
+    for batch in translator.batches(misses if getattr(translator, "takes_context", False)
+                                    else [r.source for r in misses]):
+        chosen = [misses[i] for i in batch]
+        fresh = _translate_batch(translator, chosen)
         if cache is not None:
-            cache.put_many(model, settings, {t.source: (t.text, t.flags) for t in fresh})
-        for result in fresh:
-            done[result.source] = result
-        progress(sum(copies[t] for t in sources))
-    return [done[t] for t in texts]
+            cache.put_many(model, settings, {r.cache_text(): (t.text, t.flags) for r, t in zip(chosen, fresh)})
+        for request, result in zip(chosen, fresh):
+            done[request] = result
+        progress(sum(copies[r] for r in chosen))
+    return [done[r] for r in requests]
 
 
-def _translate_batch(translator: Translator, sources: list[str]) -> list[Translation]:
-    outputs = translator.translate(sources)
-    flags = [check_translation(s, o) for s, o in zip(sources, outputs)]
-    again = [i for i, f in enumerate(flags) if f]
-    if again:
+def _outputs(translator: Translator, requests: list[TranslationRequest], retry: bool) -> list[str]:
+    if hasattr(translator, "translate_requests"):
+        return translator.translate_requests(requests, retry=retry)
+    sources = [r.source for r in requests]  # a duck-typed translator with translate/retranslate only
+    return translator.retranslate(sources) if retry else translator.translate(sources)
+
+
+def _translate_batch(translator: Translator, requests: list[TranslationRequest]) -> list[Translation]:
+    outputs = _outputs(translator, requests, retry=False)
+    flags = [check_translation(r.source, o, r.terms) for r, o in zip(requests, outputs)]
+    # Form problems (loops, Chinese left, odd length) get the penalised decoding; fact problems the
+    # same greedy decoding with the failing terms stated (a backend without context: decoding only).
+    first_flags = list(flags)  # each output is retried once, in the group its first flags put it in
+    for form in (True, False):
+        again = [i for i, f in enumerate(first_flags) if f and any(flag not in FACT_FLAGS for flag in f) == form]
+        if not again:
+            continue
         log.info("%s: retrying %d flagged output(s)", translator.name, len(again))
-        retried = translator.retranslate([sources[i] for i in again])
+        retry_requests = []
+        for i in again:
+            hints = tuple(p.hint() for p in fact_problems(requests[i].source, outputs[i], requests[i].terms))
+            retry_requests.append(replace(requests[i], hints=hints) if hints else requests[i])
+        retried = _outputs(translator, retry_requests, retry=form or not getattr(translator, "takes_context", False))
         for i, output in zip(again, retried):
-            second = check_translation(sources[i], output)
+            second = check_translation(requests[i].source, output, requests[i].terms)
             if len(second) < len(flags[i]):
                 outputs[i], flags[i] = output, second
-    return [Translation(s, o.strip(), tuple(f)) for s, o, f in zip(sources, outputs, flags)]
+    return [Translation(r.source, o.strip(), tuple(f)) for r, o, f in zip(requests, outputs, flags)]
 
 
 # ---------------------------------------------------------------------------

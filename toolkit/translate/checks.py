@@ -1,17 +1,24 @@
-"""Checks on one machine translation's output: empty, Chinese left in, decoding loops, odd length.
+"""Checks on one machine translation's output: form (empty, Chinese left in, decoding loops, odd
+length) and facts (numbers, glossary names, Latin-script names carried over).
 
 :func:`check_translation` returns the flags (from :data:`FLAGS`) one output raises;
-the backends' :func:`~toolkit.translate.backends.backends.translate_checked` retries a
-flagged output once and keeps the flags of one that still fails. Pure string
-functions, no model.
+:func:`fact_problems` says which terms a fact flag is about, so that the retry of
+:func:`~toolkit.translate.backends.translate_checked` can state them in its prompt;
+an output still flagged after the retry keeps its flags. Pure string functions, no model.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-FLAGS = ("empty", "cjk", "repetition", "length", "untranslated")
+from toolkit.translate.facts import contains_verbatim, english_values, extra_years, latin_names, source_facts
+
+FLAGS = ("empty", "cjk", "repetition", "length", "untranslated", "number", "name", "latin")
+# The flags about facts rather than form: a retry states the failing terms in its prompt.
+FACT_FLAGS = ("number", "name", "latin")
+Term = tuple[str, str]  # (Chinese, English) from a glossary; several rows for one Chinese are alternatives
 
 HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")
 LATIN_OR_DIGIT = re.compile(r"[A-Za-z0-9]")
@@ -35,7 +42,56 @@ REPEAT_PHRASE = 3
 MAX_PERIOD = 12
 
 
-def check_translation(source: str, output: str) -> list[str]:
+@dataclass(frozen=True)
+class Problem:
+    """One fact an output got wrong: its ``flag``, the Chinese (or Latin) term ``zh``, and the English
+    the output should contain (``en``; for a year the Chinese does not state, ``zh`` is empty)."""
+
+    flag: str
+    zh: str
+    en: str
+
+    def hint(self) -> str:
+        """The problem as one instruction for a retry's prompt."""
+        if self.flag == "latin":
+            return f"keep {self.en} exactly as written"
+        if not self.zh:
+            return f"the Chinese states no year {self.en}: do not add it"
+        return f"{self.zh} = {self.en}"
+
+
+def fact_problems(source: str, output: str, terms: Sequence[Term] = ()) -> list[Problem]:
+    """What ``output`` gets wrong about the facts of ``source`` (empty list: nothing).
+
+    - ``number``: a number, year, percentage, month, day or decade of the source
+      (:func:`~toolkit.translate.facts.source_facts`) that the output does not state in
+      any form (9月 -> September, 一万 -> 10,000 / ten thousand, 2024年 -> 2024, 90后 -> post-90s),
+      or a year in digits that the source does not state (今年9月 -> "September 2019").
+    - ``name``: a term whose Chinese is in the source and none of whose English renderings
+      is in the output (whole words, any case).
+    - ``latin``: a Latin-script name of the source (Panken, Garry Tan, LLM OS) missing from the output.
+    """
+    if not output.strip():
+        return []
+    problems: list[Problem] = []
+    values = english_values(output)
+    for fact in source_facts(source):
+        if not fact.found_in(output, values):
+            problems.append(Problem("number", fact.zh, fact.english()))
+    problems += [Problem("number", "", str(year)) for year in extra_years(source, output)]
+    renderings: dict[str, list[str]] = {}
+    for zh, en in terms:
+        if zh and zh in source:
+            renderings.setdefault(zh, []).append(en)
+    for zh, options in renderings.items():
+        if not any(contains_verbatim(output, en) for en in options):
+            problems.append(Problem("name", zh, options[0]))
+    problems += [Problem("latin", name, name) for name in latin_names(source)
+                 if not contains_verbatim(output, name)]
+    return problems
+
+
+def check_translation(source: str, output: str, terms: Sequence[Term] = ()) -> list[str]:
     """The problems of one machine translation, as flags from :data:`FLAGS` (empty list: fine).
 
     - ``empty``: nothing but whitespace.
@@ -47,6 +103,7 @@ def check_translation(source: str, output: str) -> list[str]:
     - ``length``: output characters outside LENGTH_BOUNDS x the expected length
       (EN_CHARS_PER_HAN per Chinese character + EN_CHARS_PER_LATIN per Latin
       letter or digit); sources whose expected length is under MIN_EXPECTED_CHARS are exempt.
+    - ``number``, ``name``, ``latin``: see :func:`fact_problems` (``terms``: the glossary).
     """
     text = output.strip()
     if not text:
@@ -61,6 +118,9 @@ def check_translation(source: str, output: str) -> list[str]:
         ratio = len(text) / expected
         if not LENGTH_BOUNDS[0] <= ratio <= LENGTH_BOUNDS[1]:
             flags.append("length")
+    for problem in fact_problems(source, text, terms):
+        if problem.flag not in flags:
+            flags.append(problem.flag)
     return flags
 
 

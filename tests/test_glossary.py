@@ -1,0 +1,119 @@
+"""Glossaries: the CSV/TSV/TBX reader, the terms a sentence needs, and the document glossary mined from aligned pairs."""
+
+from __future__ import annotations
+
+import pytest
+
+from toolkit.core.errors import InputError
+from toolkit.translate.glossary import Glossary, mine_document_glossary, read_glossary
+
+TBX2 = """<?xml version="1.0" encoding="UTF-8"?>
+<martif type="TBX" xml:lang="en">
+  <text><body>
+    <termEntry id="1">
+      <langSet xml:lang="zh-CN"><tig><term>红杉资本</term></tig></langSet>
+      <langSet xml:lang="en-US"><tig><term>Sequoia Capital</term></tig><tig><term>Sequoia</term></tig></langSet>
+    </termEntry>
+    <termEntry id="2">
+      <langSet xml:lang="zh"><ntig><termGrp><term>卡帕西</term></termGrp></ntig></langSet>
+      <langSet xml:lang="en"><ntig><termGrp><term>Karpathy</term></termGrp></ntig></langSet>
+    </termEntry>
+    <termEntry id="3">
+      <langSet xml:lang="de"><tig><term>Kapital</term></tig></langSet>
+      <langSet xml:lang="en"><tig><term>capital</term></tig></langSet>
+    </termEntry>
+  </body></text>
+</martif>
+"""
+
+TBX3 = """<?xml version="1.0" encoding="UTF-8"?>
+<tbx xmlns="urn:iso:std:iso:30042:ed-2" type="TBX-Basic" style="dca" xml:lang="en">
+  <text><body>
+    <conceptEntry id="c1">
+      <langSec xml:lang="zh-Hans"><termSec><term>辛顿</term></termSec></langSec>
+      <langSec xml:lang="en"><termSec><term>Hinton</term></termSec></langSec>
+    </conceptEntry>
+  </body></text>
+</tbx>
+"""
+
+
+def test_csv_with_header_and_comments(tmp_path):
+    path = tmp_path / "terms.csv"
+    path.write_text("zh,en\n# people\n辛顿,Hinton\n\n\"红杉资本\",\"Sequoia Capital\"\n", encoding="utf-8-sig")
+    glossary = read_glossary(path)
+    assert glossary.terms == (("辛顿", "Hinton"), ("红杉资本", "Sequoia Capital"))
+    assert glossary.origin == "terms.csv"
+
+
+def test_tsv_without_header(tmp_path):
+    path = tmp_path / "terms.tsv"
+    path.write_text("卡帕西\tKarpathy\n简·雷克\tJan Leike\n", encoding="utf-8")
+    assert read_glossary(path).terms == (("卡帕西", "Karpathy"), ("简·雷克", "Jan Leike"))
+
+
+def test_tbx_v2_and_v3(tmp_path):
+    (tmp_path / "a.tbx").write_text(TBX2, encoding="utf-8")
+    (tmp_path / "b.tbx").write_text(TBX3, encoding="utf-8")
+    assert read_glossary(tmp_path / "a.tbx").terms == (
+        ("红杉资本", "Sequoia Capital"), ("红杉资本", "Sequoia"), ("卡帕西", "Karpathy"))  # the German entry is skipped
+    assert read_glossary(tmp_path / "b.tbx").terms == (("辛顿", "Hinton"),)
+
+
+@pytest.mark.parametrize("name, content, message", [
+    ("bad.csv", "辛顿,Hinton\n奥特曼\n", "line 2: expected two columns"),
+    ("bad.csv", "Hinton,辛顿\n", "line 1: the first column 'Hinton' has no Chinese"),
+    ("empty.tsv", "zh\ten\n", "has no terms"),
+    ("terms.txt", "辛顿,Hinton\n", "must be a .csv, .tsv or .tbx file"),
+    ("broken.tbx", "<martif><text>", "not a TBX file"),
+    ("laughs.tbx", '<?xml version="1.0"?><!DOCTYPE m [<!ENTITY a "aaaa">]><martif>&a;</martif>', "not a TBX file"),
+])
+def test_bad_glossaries_are_one_clear_error(tmp_path, name, content, message):
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        read_glossary(path)
+    assert message in caught.value.message and caught.value.hint
+
+
+def test_a_missing_or_non_utf8_glossary(tmp_path):
+    with pytest.raises(InputError, match="cannot read"):
+        read_glossary(tmp_path / "none.csv")
+    (tmp_path / "gbk.csv").write_bytes("辛顿,Hinton\n".encode("gbk"))
+    with pytest.raises(InputError, match="not UTF-8"):
+        read_glossary(tmp_path / "gbk.csv")
+
+
+def test_terms_in_prefers_the_longest_match():
+    glossary = Glossary((("红杉", "redwood"), ("红杉资本", "Sequoia Capital"), ("辛顿", "Hinton")))
+    assert glossary.terms_in("红杉资本的合伙人和辛顿") == (("红杉资本", "Sequoia Capital"), ("辛顿", "Hinton"))
+    assert glossary.terms_in("一棵红杉") == (("红杉", "redwood"),)
+    assert glossary.terms_in("没有") == ()
+
+
+def test_merged_keeps_the_first_rendering():
+    user = Glossary((("辛顿", "Hinton"),), origin="terms.csv")
+    mined = Glossary((("辛顿", "Sidney"), ("奥特曼", "Altman")), origin="document")
+    merged = user.merged(mined)
+    assert merged.terms == (("辛顿", "Hinton"), ("奥特曼", "Altman"))
+    assert merged.origin == "terms.csv + document"
+    assert merged.merged(mined).origin == "terms.csv + document"
+    with pytest.raises(ValueError):
+        Glossary((("辛顿", " "),))
+
+
+def test_a_document_glossary_from_aligned_pairs():
+    pairs = [
+        ("卡帕西说，软件正在改变。", "Karpathy said that software is changing."),
+        ("奥特曼和卡帕西谈到了模型。", "Altman and Karpathy talked about models."),
+        ("伊利亚离开了公司。", "Ilya left the company."),
+        ("红杉资本投资了这家公司。", "Sequoia Capital invested in the company."),
+        ("他说，这很好。", "He said this was good."),
+        ("人们正试图弄明白。", "People are trying to figure it out."),   # a sentence's first word is no name
+    ]
+    terms = dict(mine_document_glossary(pairs).terms)
+    assert terms.get("卡帕西") == "Karpathy"
+    assert terms.get("奥特曼") == "Altman"
+    assert terms.get("伊利亚") == "Ilya"
+    assert "People" not in terms.values() and "He" not in terms.values()
+    assert all(len(zh) >= 2 for zh in terms)
