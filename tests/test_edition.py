@@ -819,27 +819,3 @@ def test_markdown_links_english_start_times_into_a_video():
     rows = _table_rows(text)
     assert _cells(rows[0])[1] == "[1:02](https://youtu.be/abc?t=62s) First."
     assert _cells(rows[1])[1] == "Second."
-
-
-    # Chromium serialises its own DOM: same rows, omissions, badge, headings as we wrote.
-    dom = parse("<!DOCTYPE html>" + proc.stdout.split(">", 1)[1] if proc.stdout.lower().startswith("<!doctype")
-                else "<!DOCTYPE html>" + proc.stdout)
-    assert len(dom.find_all("div", "bead")) == 10
-    assert [d.attrs["data-count"] for d in dom.find_all("details", "omitted")] == ["3", "1"]
-    assert [b.text() for b in dom.find_all("span", "badge") if b.parent.tag == "div"] == ["MT"]
-    assert len(dom.find_all("h2", "heading")) == 1
-    assert dom.find_all("script") == []
-    assert "@media print" in dom.find_all("style")[0].text()
-
-
-def test_what_the_checks_still_flag_is_shown_with_the_mt_badge():
-    flagged = {**rec(1, "今年9月。", "", 0.0, "mt", mt="In September 2019."), "mt_flags": ["number"]}
-    clean = rec(2, "你好。", "", 0.0, "mt", mt="Hello.")
-    page_dom = parse(render_html([flagged, clean], SIGNATURE))
-    en = beads_by_id(page_dom)[1].elements()[1]
-    assert [b.text() for b in en.find_all("span", "badge")] == ["MT"]
-    assert [f.text() for f in en.find_all("span", "flags")] == ["number"]
-    assert beads_by_id(page_dom)[2].elements()[1].find_all("span", "flags") == []
-    rows = [line for line in render_markdown([flagged, clean], SIGNATURE).splitlines() if "。" in line]
-    assert _cells(rows[0]) == ["今年9月。", "`MT: number` In September 2019."]
-    assert _cells(rows[1]) == ["你好。", "`MT` Hello."]

@@ -256,14 +256,18 @@ class CT2Translator(LLMTranslator):
             shared += 1
         self._static = first[:shared]
 
-    def _prompt_tokens(self, text: str) -> list[str]:
+    def _prompt_tokens(self, request) -> list[str]:
+        """The prompt's tokens for a text or a TranslationRequest (context: examples, terms, hints)."""
         # The chat template already wrote any BOS token; do not add a second one.
-        ids = self._tokenizer(self.prompt(text), add_special_tokens=False)["input_ids"]
+        ids = self._tokenizer(self.prompt(request), add_special_tokens=False)["input_ids"]
         return self._tokenizer.convert_ids_to_tokens(ids)
 
-    def _generate(self, texts: list[str], overrides: dict) -> list[str]:
+    def _generate(self, texts: list, overrides: dict) -> list[str]:
+        from toolkit.translate.backends import _source
+
         self._load()
         prompts = [self._prompt_tokens(t) for t in texts]
+        texts = [_source(t) for t in texts]  # requests carry their source text
         overrides = dict(overrides)
         if overrides.pop("english_only", False):
             overrides["suppress_sequences"] = self._chinese_tokens()
