@@ -164,6 +164,10 @@ def _actor_class(ray):
         """A worker as a Ray actor: one document in flight, models built once (and again after a restart)."""
 
         def __init__(self, setup: WorkerSetup, embed: bool, translate: bool):
+            # One thread, as the local engine's workers (Ray gives a one-CPU actor OMP_NUM_THREADS=1 too);
+            # set here rather than as a runtime_env, which would cost every actor a fresh worker process.
+            for variable in THREAD_VARIABLES:
+                os.environ[variable] = "1"
             self.worker = Worker(setup, embed=embed, translate=translate)
 
         def pid(self) -> int:
@@ -180,9 +184,6 @@ def _actor_class(ray):
 
     # A dead actor is started again (models and all) and its call retried, MAX_ATTEMPTS - 1 times.
     return ray.remote(max_restarts=-1, max_task_retries=MAX_ATTEMPTS - 1)(CorpusActor)
-
-
-_ONE_THREAD = {"env_vars": dict.fromkeys(THREAD_VARIABLES, "1")}
 
 
 def _start_ray(ray, settings: EngineSettings) -> bool:
@@ -207,14 +208,11 @@ def _run_ray(tasks: list[Task], setup: WorkerSetup, settings: EngineSettings, on
         if setup.mt:
             mt_workers = settings.mt_workers or max(1, workers // 2)
             align_workers = max(1, workers - (0 if settings.mt_gpus else mt_workers))
-            embedders = [actor.options(num_cpus=1, runtime_env=_ONE_THREAD).remote(setup, True, False)
-                         for _ in range(align_workers)]
+            embedders = [actor.options(num_cpus=1).remote(setup, True, False) for _ in range(align_workers)]
             translator_options = {"num_gpus": settings.mt_gpus, "num_cpus": 0} if settings.mt_gpus else {"num_cpus": 1}
-            translators = [actor.options(**translator_options, runtime_env=_ONE_THREAD).remote(setup, False, True)
-                           for _ in range(mt_workers)]
+            translators = [actor.options(**translator_options).remote(setup, False, True) for _ in range(mt_workers)]
         else:
-            embedders = [actor.options(num_cpus=1, runtime_env=_ONE_THREAD).remote(setup, True, True)
-                         for _ in range(workers)]
+            embedders = [actor.options(num_cpus=1).remote(setup, True, True) for _ in range(workers)]
             translators = []
         _dispatch(ray, tasks, embedders, translators, on_done)
     finally:
