@@ -23,7 +23,7 @@ import hashlib
 import json
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from toolkit.align.embed import DEFAULT_EMBEDDER, Embedder
@@ -107,7 +107,7 @@ class AlignJob:
 
     def decisive(self) -> dict:
         """What decides the job's outputs besides its inputs' bytes (for keys: see :func:`job_key`)."""
-        decisive = {"options": _as_json(self.options), "en_comment": self.en_comment, "mt": self.mt,
+        decisive = {"options": asdict(self.options), "en_comment": self.en_comment, "mt": self.mt,
                     "score": self.score, "name": self.base_name, "translate_only": self.en is None}
         if self.tmx != TmxOptions():  # only then: keys of jobs with the default memory stay what they were
             decisive["tmx"] = {**self.tmx.describe(), "srx": self.tmx.srx.sha256 if self.tmx.srx else None}
@@ -127,13 +127,6 @@ def _file_digest(path: str | None) -> str | None:
         return hashlib.sha256(Path(path).read_bytes()).hexdigest()
     except OSError:
         return None
-
-
-def _as_json(options: AlignOptions) -> dict:
-    return {"embedder": options.embedder, "config": options.config.as_dict(), "lexical": options.lexical,
-            "align_headings": options.align_headings, "align_preamble": options.align_preamble,
-            "presegmented": options.presegmented, "zh_script": options.zh_script,
-            "span_embedding": options.span_embedding}
 
 
 def job_key(job: AlignJob, zh_bytes: bytes, en_bytes: bytes | None) -> str:
@@ -323,14 +316,18 @@ class Aligned:
 
 
 def _read(job: AlignJob) -> tuple:
-    """The job's segmented documents (en None for translate-only), its inputs' records and size."""
+    """The job's segmented documents (en None for translate-only), its inputs' records and size.
+
+    Each input is read once: its bytes give the digest and are what is decoded.
+    """
     base = job.base_name
     zh_bytes = read_input_bytes(job.zh)
     en_bytes = read_input_bytes(job.en) if job.en is not None else None
     if job.en is None:
-        zh, en = load_document(job.zh, "zh", presegmented=job.options.presegmented, name=base), None
+        zh, en = load_document(job.zh, "zh", presegmented=job.options.presegmented, name=base, data=zh_bytes), None
     else:
-        zh, en = load_pair(job.zh, job.en, job.options.presegmented, job.en_comment, base, check=not job.force)
+        zh, en = load_pair(job.zh, job.en, job.options.presegmented, job.en_comment, base, check=not job.force,
+                           data=(zh_bytes, en_bytes))
     inputs = {"zh": _input_record(job.zh, zh_bytes)}
     if en_bytes is not None:
         inputs["en"] = _input_record(job.en, en_bytes)

@@ -6,7 +6,6 @@ problems are raised as :class:`~toolkit.core.errors.ToolkitError`.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import platform
 import re
@@ -75,9 +74,10 @@ class Progress:
 
 
 def load_document(path: str | Path, lang: str, presegmented: bool = False,
-                  comment_prefix: str | None = None, name: str = "") -> Document:
-    """Read and segment one input file (a timed one's segments get their ``start``)."""
-    source = read_source(path, lang, comment_prefix=comment_prefix, cue_per_line=presegmented)
+                  comment_prefix: str | None = None, name: str = "", data: bytes | None = None) -> Document:
+    """Read and segment one input file (a timed one's segments get their ``start``); ``data``: its
+    bytes, if already read."""
+    source = read_source(path, lang, comment_prefix=comment_prefix, cue_per_line=presegmented, data=data)
     return segment_document(source.text, lang, name=name or Path(path).stem, presegmented=presegmented,
                             starts=source.starts)
 
@@ -147,10 +147,15 @@ def protected_result(out_dir: str | Path, name: str) -> tuple[str | None, list[s
 
 
 def load_pair(zh_path: str | Path, en_path: str | Path, presegmented: bool = False,
-              comment_prefix: str | None = None, name: str = "", check: bool = True) -> tuple[Document, Document]:
-    """Read the two input files, refuse sides far out of proportion (``check``), then segment both."""
-    zh_source = read_source(zh_path, "zh", cue_per_line=presegmented)
-    en_source = read_source(en_path, "en", comment_prefix=comment_prefix, cue_per_line=presegmented)
+              comment_prefix: str | None = None, name: str = "", check: bool = True,
+              data: tuple[bytes, bytes] | None = None) -> tuple[Document, Document]:
+    """Read the two input files, refuse sides far out of proportion (``check``), then segment both.
+
+    ``data``: the two files' bytes (zh, en), if already read.
+    """
+    zh_data, en_data = data or (None, None)
+    zh_source = read_source(zh_path, "zh", cue_per_line=presegmented, data=zh_data)
+    en_source = read_source(en_path, "en", comment_prefix=comment_prefix, cue_per_line=presegmented, data=en_data)
     if check:
         check_proportion(zh_source.text, en_source.text)
     return (segment_document(zh_source.text, "zh", name=name or Path(zh_path).stem, presegmented=presegmented,
@@ -338,11 +343,6 @@ def restore_unaligned(beads: list[Bead], zh_keep: list[int], en_keep: list[int],
             next_en = en_range[-1] + 1
     flush(n_zh, n_en)
     return out
-
-
-def file_digest(path: str | Path) -> str:
-    """sha256 of a file, for the signature."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 # ---------------------------------------------------------------------------

@@ -169,12 +169,12 @@ def run_corpus(job: CorpusJob, progress: CorpusProgress | None = None) -> Corpus
     out = Path(job.output)
     _check_output(out)
     setup = _setup(job)
-    _check_models(job)
+    _check_models(setup)
     tasks, known, entries = plan(job)
     out.mkdir(parents=True, exist_ok=True)
     records: dict[str, DocRecord] = {r.doc_id: r for r in known}
     with FolderLock(out, job.command or "bitext corpus"):
-        _merge_worker_caches(job, out)  # what an interrupted run left behind
+        _merge_worker_caches(setup, out)  # what an interrupted run left behind
         progress.start(len(entries), sum(t.size for t in tasks), sum(1 for r in known if r.status == "skipped"))
         with open(out / RUN_LOG, "a", encoding="utf-8") as log:
             def done(record: DocRecord) -> None:
@@ -194,7 +194,7 @@ def run_corpus(job: CorpusJob, progress: CorpusProgress | None = None) -> Corpus
                 complete = True
             finally:
                 ordered = [records[e.doc_id] for e in entries if e.doc_id in records]
-                _merge_worker_caches(job, out)
+                _merge_worker_caches(setup, out)
                 result = CorpusResult(out, ordered, seconds=round(time.perf_counter() - started, 3))
                 if complete:
                     result.paths, result.scores = write_corpus_outputs(job, entries, ordered)
@@ -213,16 +213,15 @@ def _setup(job: CorpusJob) -> WorkerSetup:
                        embedding_cache=embedding_cache, mt_cache=job.mt_cache or str(default_cache_path()))
 
 
-def _check_models(job: CorpusJob) -> None:
+def _check_models(setup: WorkerSetup) -> None:
     """A missing model, or an unusable cache, stops the run before any document."""
     from toolkit.align.embed import get_embedder
     from toolkit.jobs import translator_for
 
-    get_embedder(job.options.embedder)
-    if job.mt:
-        translator_for(job.mt)
-    setup = _setup(job)
-    for path, kind in ((setup.embedding_cache, "embedding"), (setup.mt_cache if job.mt else None, "translation")):
+    get_embedder(setup.embedder)
+    if setup.mt:
+        translator_for(setup.mt)
+    for path, kind in ((setup.embedding_cache, "embedding"), (setup.mt_cache if setup.mt else None, "translation")):
         if path:
             _open_cache(kind, path).close()
 
@@ -237,23 +236,17 @@ def _open_cache(kind: str, path: str):
     return TranslationCache(path)
 
 
-def _merge_worker_caches(job: CorpusJob, out: Path) -> None:
-    """Merge the workers' cache files into the shared caches, then delete them."""
+def _merge_worker_caches(setup: WorkerSetup, out: Path) -> None:
+    """Merge the workers' cache files into the shared caches, then delete them (with OUT/.work/)."""
     folder = out / WORK / "cache"
     if not folder.is_dir():
         return
-    setup = _setup(job)
     for prefix, kind, target in (("emb-", "embedding", setup.embedding_cache), ("mt-", "translation", setup.mt_cache)):
         files = sorted(folder.glob(f"{prefix}*.sqlite"))
-        if not files:
-            continue
-        if target:
+        if files and target:
             with _open_cache(kind, target) as shared:
                 for path in files:
                     shared.merge_from(path)
-        for path in files:
-            for suffix in ("", "-journal", "-wal", "-shm"):
-                Path(f"{path}{suffix}").unlink(missing_ok=True)
     shutil.rmtree(out / WORK, ignore_errors=True)
 
 
@@ -359,11 +352,11 @@ def _write_shards(folder: Path, rows: list[dict], shard_rows: int) -> list[Path]
 
 def corpus_signature(job: CorpusJob, entries: list[Entry], finished: list[DocRecord]) -> dict:
     """What reproduces the corpus: tool, options, and each document's key (not the run's timings)."""
-    from toolkit.jobs import _as_json
+    from dataclasses import asdict
 
     keys = {r.doc_id: r.key for r in finished}
     return {
-        "tool": "bitext", "version": __version__, "options": _as_json(job.options), "en_comment": job.en_comment,
+        "tool": "bitext", "version": __version__, "options": asdict(job.options), "en_comment": job.en_comment,
         "mt": job.mt, "score": job.score, "documents": len(entries), "finished": len(finished),
         "keys_sha256": hashlib.sha256(json.dumps(keys, sort_keys=True).encode()).hexdigest(),
     }

@@ -93,7 +93,7 @@ def read_text(path: str | os.PathLike, lang: str, comment_prefix: str | None = N
 
 
 def read_source(path: str | os.PathLike, lang: str, comment_prefix: str | None = None,
-                cue_per_line: bool = False) -> SourceText:
+                cue_per_line: bool = False, data: bytes | None = None) -> SourceText:
     """Read an input file in ``lang`` ("zh" or "en") and return its text, form and times.
 
     Newlines are normalized to ``\\n``. When ``comment_prefix`` is given, the
@@ -102,7 +102,8 @@ def read_source(path: str | os.PathLike, lang: str, comment_prefix: str | None =
     content or suffix) gives its text, paragraphs kept; a WebVTT/SubRip file or a
     timestamped transcript (by content) gives its cue text, joined for the segmenter, and
     the cues' start times (with ``cue_per_line``, one cue per line: the segmentation the
-    captions give, for presegmented input).
+    captions give, for presegmented input). ``data``: the file's bytes when the caller has
+    read them already (a URL is then not fetched twice); ``path`` still names it.
 
     Raises InputError for a missing file, a directory, binary or undecodable
     content (other binary formats named, with what to do), an empty or whitespace-only
@@ -115,7 +116,8 @@ def read_source(path: str | os.PathLike, lang: str, comment_prefix: str | None =
 
     if lang not in LANGS:
         raise ValueError(f"unknown language {lang!r}; expected one of {LANGS}")
-    data = read_input_bytes(path)
+    if data is None:
+        data = read_input_bytes(path)
     path = str(path) if is_url(path) else Path(path)
     if not data:
         raise InputError(f"{path} is empty (0 bytes)", "give a file that contains the text to align")
