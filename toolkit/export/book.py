@@ -148,6 +148,25 @@ def is_missing(record: Mapping) -> bool:
     return bool((record.get("zh") or "").strip()) and not english(record).strip()
 
 
+# What each MT flag (toolkit.translate.checks.FLAGS) tells a reader to check against the Chinese.
+FLAG_WORDS = {"empty": "no translation", "cjk": "Chinese left", "repetition": "repeats itself",
+              "length": "length", "untranslated": "untranslated", "number": "a number", "name": "a name",
+              "latin": "Latin-script text"}
+
+
+def mt_flags(record: Mapping) -> tuple[str, ...]:
+    """The checks a machine translation still fails after its retry (none once a reviewer replaced it)."""
+    if record.get("origin") != "mt" or record.get("translation") or not english(record).strip():
+        return ()
+    return tuple(str(flag) for flag in record.get("mt_flags") or ())
+
+
+def flag_text(record: Mapping) -> str:
+    """``"check: a number, a name"`` for a flagged machine translation, else ``""``."""
+    flags = mt_flags(record)
+    return "check: " + ", ".join(FLAG_WORDS.get(flag, flag) for flag in flags) if flags else ""
+
+
 def badge(record: Mapping, all_mt: bool = False) -> str:
     """``"MT"`` for machine-translated English (unless the whole book is), ``"TR"`` for a reviewer's
     translation of a passage with no original, else ``""``."""
@@ -404,6 +423,8 @@ def build_book(records: Sequence[Mapping], signature: Mapping, front: FrontMatte
             marks.add(mark.lower())
         if is_low(record):
             marks.add("low")
+        if mt_flags(record):
+            marks.add("flag")
         if is_missing(record):
             marks.add("missing")
         if record.get("speaker"):
@@ -428,6 +449,8 @@ def build_book(records: Sequence[Mapping], signature: Mapping, front: FrontMatte
 MARK_LABELS = {
     "mt": ("MT", "machine-translated English: the passage has no English original"),
     "tr": ("TR", "English written or approved by a reviewer: the passage has no English original"),
+    "flag": ("⚑", "a machine translation the checks still flag after a retry (a number, a name or "
+                  "Latin-script text of the Chinese not found in it, Chinese left, …): check it against the Chinese"),
     "low": ("⚠", "the aligner was unsure these sentences translate each other (its score, 0–1, follows)"),
     "missing": ("not in the original", "Chinese the compiler added: nothing in the English original matches it"),
     "omitted": ("not in the Chinese", "English of the original left out of the Chinese, collapsed (printed open)"),

@@ -20,8 +20,8 @@ from collections.abc import Mapping, Sequence
 
 from toolkit.core.errors import ToolkitError
 from toolkit.export.book import (MARK_LABELS, MISSING_TEXT, Book, Entry, FrontMatter, badge, banner, build_book,
-                                 cell_parts, clean_text, clock, credits, en_start, english, is_low, is_missing, omission_stats,
-                                 omission_summary)
+                                 cell_parts, clean_text, clock, credits, en_start, english, flag_text, is_low,
+                                 is_missing, omission_stats, omission_summary)
 
 # Word's own family names: what a Windows or macOS Word has; LibreOffice substitutes Noto CJK.
 _EAST_ASIAN = {"zh-Hans": ("SimSun", "zh-CN"), "zh-Hant": ("PMingLiU", "zh-TW")}
@@ -139,6 +139,8 @@ def _fill_side(paragraph, book: Book, record: Mapping, side: str) -> None:
         _run(paragraph, label + " ", bold=True)
         text = text.strip()
     _run(paragraph, text, color=_MT if side == "en" and record.get("origin") == "mt" and not book.all_mt else None)
+    if side == "en" and flag_text(record):
+        _run(paragraph, f" ⚑ {flag_text(record)}", italic=True, color=_MT, size=8)
     if side == "en" and is_low(record):
         _run(paragraph, f" ⚠ {float(record.get('score') or 0.0):.2f}", color=(0xB8, 0x86, 0x0B), size=8)
 

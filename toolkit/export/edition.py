@@ -36,8 +36,9 @@ from collections.abc import Callable, Mapping, Sequence
 
 from toolkit.core.version import __version__
 from toolkit.export.book import (LOW_CONFIDENCE, MARK_LABELS, MISSING_TEXT, Block, Book, Entry, FrontMatter, badge,
-                                 banner, build_book, cell_parts, clean_text, clock, credits, en_start, english, is_low, is_missing,
-                                 omission_stats, omission_summary, text_lang, zh_lang_tag)
+                                 banner, build_book, cell_parts, clean_text, clock, credits, en_start, english,
+                                 flag_text, is_low, is_missing, omission_stats, omission_summary, text_lang,
+                                 zh_lang_tag)
 
 __all__ = ["LAYOUTS", "LOW_CONFIDENCE", "SCORE_DECIMALS", "FrontMatter", "omission_summary", "render_html",
            "render_markdown", "zh_lang_tag", "page_css", "blocks_html"]
@@ -96,6 +97,7 @@ h2.heading { font-size: 1.25rem; margin: 2rem 0 0.8rem; border-bottom: 1px solid
 .marker { font-size: 0.8rem; color: var(--muted); font-style: italic; }
 .marker::before { content: "["; } .marker::after { content: "]"; }
 .conf { color: var(--low); margin-left: 0.3em; cursor: help; }
+.flag { color: var(--mt); margin-left: 0.4em; font-size: 0.8em; cursor: help; white-space: nowrap; }
 .conf .score { display: none; font-size: 0.8em; }
 .low > .en { text-decoration: underline dotted var(--low); text-underline-offset: 0.3em; }
 .time { font-size: 0.72rem; color: var(--muted); margin-right: 0.4em; text-decoration: none; }
@@ -205,6 +207,8 @@ def _en_cell(book: Book, record: Mapping) -> str:
         prefix = (f'<a class="time" href="{_h(book.time_url(start))}" title="in the recording">{clock(start)}</a>'
                   + prefix)
     suffix = ""
+    if flag_text(record):
+        suffix += f'<span class="flag" title="{_h(MARK_LABELS["flag"][1])}">⚑ {_h(flag_text(record))}</span>'
     if is_low(record):
         score = float(record.get("score") or 0.0)
         suffix = (f'<span class="conf" title="low alignment confidence: {score:.2f}">⚠'
@@ -334,6 +338,7 @@ def legend_items(book: Book) -> list[tuple[str, str]]:
     samples = {
         "mt": '<span class="badge mt">MT</span>',
         "tr": '<span class="badge tr">TR</span>',
+        "flag": '<span class="flag">⚑ check: a number</span>',
         "low": '<span class="conf">⚠<span class="score"> 0.34</span></span>',
         "missing": f'<span class="marker">{MISSING_TEXT}</span>',
         "omitted": '<span class="ui">▸ N English sentences …</span>',
@@ -420,6 +425,8 @@ def _md_side(book: Book, record: Mapping, side: str) -> str:
         start = en_start(record)
         if start is not None and book.video:
             text = f"[{clock(start)}]({book.time_url(start)}) {text}"
+        if flag_text(record):
+            text += f" ⚑ *{_md(flag_text(record))}*"
         if is_low(record):
             text += f" ⚠ {float(record.get('score') or 0.0):.2f}"
     return text
@@ -446,7 +453,7 @@ def _md_front(book: Book) -> list[str]:
         lines.append("")
     legend = [(mark, MARK_LABELS[mark]) for mark in MARK_LABELS if mark in book.marks]
     if legend:
-        samples = {"mt": "`MT`", "tr": "`TR`", "low": "⚠ 0.34", "missing": f"*\\[{MISSING_TEXT}\\]*",
+        samples = {"mt": "`MT`", "tr": "`TR`", "flag": "⚑ *check: a number*", "low": "⚠ 0.34", "missing": f"*\\[{MISSING_TEXT}\\]*",
                    "omitted": "*N English sentences … not in the Chinese*", "speaker": "**Name:**", "time": "1:02"}
         lines += ["Marks: " + " · ".join(f"{samples[mark]} {_md(text)}" for mark, (_, text) in legend), ""]
     return lines
