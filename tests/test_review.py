@@ -711,6 +711,24 @@ def test_rebase_carries_over_what_still_applies(folder, tmp_path):
     assert [(b.review, b.translation) for b in again.beads] == [(b.review, b.translation) for b in rebased.beads]
 
 
+def test_rebase_keeps_the_words_approved_when_the_machine_translation_changed(folder, tmp_path):
+    session = open_session(folder)
+    session.approve(1, 2)  # bead 1: its machine translation, approved as it was
+    redrafted = (Bead((0,), (), 0.0, "mt", "Editor's note: an interview follows.", ()), *BEADS[1:])
+    same = (Bead((0,), (), 0.0, "mt", "Editor's note: this is an interview.", ()), *BEADS[1:])
+    from toolkit.review.session import rebase_review
+
+    rebased = ReviewSession.open(write_folder(tmp_path / "new", redrafted), clock=clock_from())
+    report = rebase_review(folder / "doc.review.journal", rebased)
+    assert report.applied == ({"op": "set_en", "bead": 1, "text": "Editor's note: this is an interview."},
+                              {"op": "approve", "first": 2, "last": 2})
+    assert (rebased.beads[0].review, rebased.beads[0].translation) == ("edited", "Editor's note: this is an interview.")
+    assert rebased.beads[0].mt_text == "Editor's note: an interview follows."  # the new draft is kept beside it
+    unchanged = ReviewSession.open(write_folder(tmp_path / "same", same), clock=clock_from())
+    assert [op["op"] for op in rebase_review(folder / "doc.review.journal", unchanged).applied] == ["approve"] * 2
+    assert unchanged.beads[0].review == "approved"
+
+
 def test_rebase_onto_the_same_alignment_applies_everything(folder, tmp_path):
     session = open_session(folder)
     make_changes(session)

@@ -1211,7 +1211,8 @@ def rebase_review(journal_path: str | Path, session: ReviewSession) -> RebaseRep
     Each operation in effect in the old journal is replayed on the old
     alignment to learn which beads it touched (by their sentence numbers) and
     what it made of them. Where the new alignment has those same beads, the
-    operation is done there (and journaled in the new folder); where it already
+    operation is done there (and journaled in the new folder); an approved machine
+    translation whose new draft differs keeps the words approved (a ``set_en``); where it already
     has the result of a structural fix (merge, split, move), the fix is in
     effect; otherwise the operation is dropped with its reason. Approving a
     range is carried bead by bead. Raises JournalError for a journal of other
@@ -1249,9 +1250,16 @@ def rebase_review(journal_path: str | Path, session: ReviewSession) -> RebaseRep
         scratch._apply(change)
         now = {_key(b): n for n, b in enumerate(session.beads, start=1)}
         if op["op"] == "approve":
+            approved = {_key(b): b for b in scratch.beads}
             for key in keys:
                 if key in now:
-                    applied.append({"op": "approve", "first": now[key], "last": now[key]})
+                    was, bead = approved.get(key), session.beads[now[key] - 1]
+                    if was is not None and not was.en and was.translation and bead.translation != was.translation:
+                        # The reviewer approved a machine translation's words, not whatever the
+                        # new run drafted there: the approved words are kept, as the reviewer's.
+                        applied.append({"op": "set_en", "bead": now[key], "text": was.translation})
+                    else:
+                        applied.append({"op": "approve", "first": now[key], "last": now[key]})
                     session.do(applied[-1])
                 else:
                     dropped.append(({"op": "approve", "zh": list(key[0]), "en": list(key[1])},
