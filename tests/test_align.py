@@ -427,3 +427,64 @@ def test_skip_prices_orphans_and_surplus():
     # In step (2 zh : 3 en between anchors): nothing is free.
     _, skip_en = skip_prices(zh_best, en_best[:5], [(0, 0), (3, 4)], config)
     assert np.all(skip_en == pytest.approx(0.1))
+
+
+# ---------------------------------------------------------------------------
+# edge tests in a clean translation with a few sentences dropped
+
+def _length_weighted_spans(vectors: np.ndarray, lengths: np.ndarray, max_len: int) -> list[np.ndarray]:
+    """Span vectors as an embedder of the concatenated text roughly makes them: each
+    sentence weighs by its length, so a short sentence barely moves its span."""
+    weighted = vectors * lengths[:, None].astype(np.float32)
+    return [np.array([weighted[s:s + n].sum(axis=0) for s in range(len(vectors) - n + 1)], np.float32)
+            .reshape(-1, vectors.shape[1]) for n in range(1, max_len + 1)]
+
+
+def _dropped_document(long_omissions: int):
+    """100 translated pairs; two short Chinese sentences whose English was dropped (after
+    pairs 20 and 60); ``long_omissions`` full-length Chinese sentences with no English
+    (after pair 80). Returns the aligner's input and the expected beads."""
+    specs, lengths, expected = [], [], []
+    for i in range(100):
+        specs.append(f"c{i}")
+        lengths.append(ZH_CHARS_PER_CONCEPT)
+        expected.append(((len(specs) - 1,), (i,)))
+        extra = {20: [("short-zh-only0", 6)], 60: [("short-zh-only1", 6)],
+                 80: [(f"zh-only{k}", ZH_CHARS_PER_CONCEPT) for k in range(long_omissions)]}.get(i, [])
+        for spec, length in extra:
+            specs.append(spec)
+            lengths.append(length)
+            expected.append(((len(specs) - 1,), ()))
+    concepts = Concepts()
+    zh_vec = np.array([concepts.vector(s) for s in specs], np.float32)
+    en_vec, en_len = _side(concepts, context("c", 100), EN_CHARS_PER_CONCEPT)
+    zh_len = np.array(lengths, np.float64)
+    config = AlignConfig()
+    inputs = dict(zh_parts=[zh_vec], en_parts=[en_vec], weights=[1.0], zh_len=zh_len, en_len=en_len, config=config,
+                  zh_first_spans=_length_weighted_spans(zh_vec, zh_len, config.max_zh),
+                  en_first_spans=_length_weighted_spans(en_vec, en_len, config.max_en))
+    return inputs, expected
+
+
+def test_dropped_sentences_in_a_clean_translation_are_left_out():
+    # Two long Chinese sentences with no English: the first pass leaves out 2 of 104
+    # (1.9 %), too few for a z test but enough to say the document has omissions. The
+    # short untranslated ones it glued onto the bead before them (adding one barely lowers
+    # the span's similarity, and the size reward pays for it); the second pass's edge test
+    # (removing the short sentence makes the bead more similar) leaves them out.
+    inputs, expected = _dropped_document(long_omissions=2)
+    beads, info = align_vectors(**inputs)
+    assert info["edge_test"] and info["left_out_first_pass"]["zh"] == pytest.approx(2 / 104, abs=1e-4)
+    assert [(b.zh, b.en) for b in beads] == expected
+    # The glue is what the first pass alone makes: with the edge test kept for larger
+    # shares left out (as it was below 2 %), both short sentences join their neighbour.
+    glued, info = align_vectors(**{**inputs, "config": AlignConfig(edge_min_left_out=0.02)})
+    assert not info["edge_test"]
+    assert ((20, 21), (20,)) in [(b.zh, b.en) for b in glued]
+
+
+def test_full_translation_runs_no_edge_test():
+    # Nothing clearly left out (one sentence in 103 is under 1 %): one pass, no edge test.
+    inputs, _ = _dropped_document(long_omissions=1)
+    _, info = align_vectors(**inputs)
+    assert not info["edge_test"] and info["edge_z"] == {"zh": None, "en": None}

@@ -21,10 +21,12 @@ similarity is one dot product.
    similar than ``floor`` are not allowed, and an omitted sentence costs a
    price calibrated from the data (``skip_prices``). Headings and notes
    ("solo" sentences) form 1-1 beads or are left out for free.
-4. Edge evidence: the first pass's share of each side left out sets, per
-   side, the z-score an edge sentence of a multi-sentence bead needs against
-   its background (``edge_threshold``); the second pass makes only beads
-   whose edge sentences carry content of the other side.
+4. Edge evidence: when the first pass leaves out at least
+   ``edge_min_left_out`` of either side, a second pass makes only beads whose
+   edge sentences carry content of the other side: removing one must not make
+   its bead more similar (``edge_gain``), and its z-score against its
+   background must pass a threshold set per side by that side's share left
+   out (``edge_threshold``).
 Cost per pass: O(sum of band widths x bead types) time, the same memory;
 linear in document length for a fixed band.
 """
@@ -326,8 +328,9 @@ def edge_threshold(left_out: float, config: AlignConfig) -> float:
     Two hypotheses for an edge sentence with score z (see :class:`Background`):
     not rendered, z ~ N(0, 1) by construction, with prior ``left_out``; or
     rendered, z ~ N(edge_mean, edge_std). The threshold is where the second
-    becomes the likelier: solved on a grid, -inf when ``left_out`` is below
-    ``config.edge_min_left_out`` (a full translation: no test).
+    becomes the likelier: solved on a grid; -inf (no z test) when ``left_out``
+    is below ``config.edge_min_left_out``, or when the null is nowhere the
+    likelier (below about 4 % with the default N(4, 2)).
     """
     if left_out < config.edge_min_left_out:
         return -np.inf
@@ -419,7 +422,12 @@ def align_vectors(
     en_left = sum(1 for z, e, _ in raw if not z for j in e if en_solo is None or not en_solo[j]) / m
     zh_bg = replace(zh_bg, threshold=edge_threshold(zh_left, config))
     en_bg = replace(en_bg, threshold=edge_threshold(en_left, config))
-    if zh_bg.threshold > -np.inf or en_bg.threshold > -np.inf:
+    # A first pass that leaves out a sentence in a hundred on either side says the
+    # document has omissions, some of which it hid by gluing them onto a
+    # neighbouring bead (a glued sentence is not counted as left out): the second
+    # pass tests every multi-sentence bead's edges, on both sides.
+    tested = max(zh_left, en_left) >= config.edge_min_left_out
+    if tested:
         raw = dp_align(zh_spans, en_spans, zh_len, en_len, lo, hi, config, ratio, progress, skip_zh, skip_en,
                        zh_bg, en_bg, zh_solo, en_solo)
     elif progress is not None:
@@ -427,7 +435,7 @@ def align_vectors(
     beads = [Bead(z, e, score=_confidence(s, config) if z and e else 0.0) for z, e, s in raw]
     info = {"anchors": len(anchors), "band_cells": int((hi - lo + 1).sum()), "ratio": round(float(ratio), 4),
             "left_out_first_pass": {"zh": round(zh_left, 4), "en": round(en_left, 4)},
-            "edge_z": {"zh": _finite(zh_bg.threshold), "en": _finite(en_bg.threshold)}}
+            "edge_test": tested, "edge_z": {"zh": _finite(zh_bg.threshold), "en": _finite(en_bg.threshold)}}
     return beads, info
 
 

@@ -28,7 +28,7 @@ class AlignConfig:
     edge_mean: float = 4.0    # z-score of a rendered edge sentence against its bead's other side: mean ...
     edge_std: float = 2.0     # ... and spread (z: std. dev. above what it scores with the document at large)
     edge_gain: float = 0.02   # removing an edge sentence may raise its bead's similarity by at most this
-    edge_min_left_out: float = 0.02  # below this share of a side left out, its edges are not tested
+    edge_min_left_out: float = 0.01  # below this share left out by the first pass on both sides, no edge test
 
     def __post_init__(self) -> None:
         if min(self.max_zh, self.max_en) < 1 or self.max_total < 2:
