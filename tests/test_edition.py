@@ -358,12 +358,15 @@ def test_mt_the_checks_still_flag_says_what_to_check_in_every_format(tmp_path):
     flagged = {**rec(2, "今年9月，辛顿离开。", "", 0.0, "mt", mt="In September 2019, Hinton left."),
                "mt_flags": ["number", "name"]}
     reviewed = {**_reviewed_translation(3, "一万人。", "Ten thousand people."), "origin": "mt", "mt_flags": ["number"]}
-    records = [rec(1), flagged, reviewed, rec(4, "谢谢。", "", 0.0, "mt", mt="Thank you.")]
+    kept = {**rec(5, "一万个GPU。", "", 0.0, "mt", mt="A million GPUs."), "mt_flags": ["number"],
+            "review": "no-counterpart", "translation": "A million GPUs."}  # reviewed for its pairing only
+    records = [rec(1), flagged, reviewed, rec(4, "谢谢。", "", 0.0, "mt", mt="Thank you."), kept]
     page_dom = parse(render_html(records, SIGNATURE))
     beads = beads_by_id(page_dom)
     (flag,) = beads[2].elements()[1].find_all("span", "flag")
     assert flag.text() == "⚑ check: a number, a name" and "against the Chinese" in flag.attrs["title"]
     assert beads[3].find_all("span", "flag") == [] and beads[4].find_all("span", "flag") == []  # reviewed; clean
+    assert [f.text() for f in beads[5].find_all("span", "flag")] == ["⚑ check: a number"]
     (legend,) = page_dom.find_all("section", "legend")
     assert "⚑ check: a number" in [dt.text() for dt in legend.find_all("dt")]
     rows = [line for line in render_markdown(records, SIGNATURE).splitlines() if "辛顿" in line]
@@ -372,7 +375,8 @@ def test_mt_the_checks_still_flag_says_what_to_check_in_every_format(tmp_path):
     path.write_bytes(render_docx(records, SIGNATURE, date="2026-12-01"))
     cells = [[c.text for c in row.cells] for table in docx.Document(str(path)).tables for row in table.rows]
     assert ["今年9月，辛顿离开。", "MT In September 2019, Hinton left. ⚑ check: a number, a name"] in cells
-    assert not any("⚑" in text for row in cells if row[0] != "今年9月，辛顿离开。" for text in row[1:])
+    assert ["一万个GPU。", "MT A million GPUs. ⚑ check: a number"] in cells
+    assert not any("⚑" in text for row in cells if row[0] not in ("今年9月，辛顿离开。", "一万个GPU。") for text in row[1:])
 
 
 def test_low_confidence_pairs_are_flagged_with_their_score(dom):

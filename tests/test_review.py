@@ -194,6 +194,19 @@ def test_mark_no_counterpart(folder):
     assert session.status().no_counterpart == 1
 
 
+def test_a_machine_translation_with_no_counterpart_is_still_exported_as_mt(folder):
+    session = open_session(folder)
+    session.mark_no_counterpart(1)   # bead 1: Chinese only, its English machine-translated
+    session.export()
+    first = read_jsonl(folder / "doc.jsonl")[0]
+    assert (first["origin"], first["review"]) == ("mt", "no-counterpart")  # nobody approved these words
+    session.approve(1, 1)            # no-counterpart is already a review: approving changes nothing
+    session.set_en(1, "Editor's note: an interview.")
+    session.export()
+    first = read_jsonl(folder / "doc.jsonl")[0]
+    assert (first["origin"], first["translation"]) == ("human", "Editor's note: an interview.")
+
+
 def test_do_all_is_all_or_nothing(folder):
     session = open_session(folder)
     with pytest.raises(ReviewError):

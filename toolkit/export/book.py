@@ -156,7 +156,8 @@ FLAG_WORDS = {"empty": "no translation", "cjk": "Chinese left", "repetition": "r
 
 def mt_flags(record: Mapping) -> tuple[str, ...]:
     """The checks a machine translation still fails after its retry (none once a reviewer replaced it)."""
-    if record.get("origin") != "mt" or record.get("translation") or not english(record).strip():
+    translation = record.get("translation")
+    if record.get("origin") != "mt" or (translation and translation != record.get("mt")) or not english(record).strip():
         return ()
     return tuple(str(flag) for flag in record.get("mt_flags") or ())
 

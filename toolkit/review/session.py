@@ -117,7 +117,14 @@ class ReviewBead:
 
     @property
     def export_origin(self) -> str:
-        return self.origin if self.review == "pending" else "human"
+        """``human`` once a person approved or wrote the bead; a machine translation confirmed to have
+        no English original (no-counterpart) is still the machine's words, so it stays ``mt``."""
+        if self.review == "pending":
+            return self.origin
+        if (self.review == "no-counterpart" and self.origin == "mt" and not self.en
+                and self.translation == self.mt_text):
+            return "mt"
+        return "human"
 
     @property
     def translatable(self) -> bool:
