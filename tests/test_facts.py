@@ -31,6 +31,8 @@ from toolkit.translate.facts import (
     ("２０２４", 2024),
     ("1,200", 1200),
     ("十五点二亿", 1_520_000_000),
+    ("1.15亿", 115_000_000),   # not 114999999.99999999, the float product
+    ("15.9亿", 1_590_000_000),
     ("12.5", 12.5),
     ("两千", 2000),
     ("猫", None),
@@ -125,6 +127,8 @@ def test_extra_years_are_years_the_chinese_does_not_state():
     assert extra_years("今年9月", "In September 2019") == [2019]
     assert extra_years("2019年9月", "In September 2019") == []
     assert extra_years("他有2019元", "He has 2,019 yuan") == []
+    assert extra_years("上世纪70年代开始", "They began in the 1970s") == []  # a decade, not a year
+    assert extra_years("90后", "the 1990's generation") == []
 
 
 # The new checks on hand-made outputs (the failures the published editions showed).

@@ -733,7 +733,8 @@ class Translation:
 
 # Part of the cache key: stored flags are only as good as the checks that made them.
 # 3: the fact checks (number, name, latin) and the retry that states the failing terms.
-CHECKS_VERSION = 3
+# 4: a decade ("the 1970s") is not an extra year; 1.15亿 is 115,000,000 exactly.
+CHECKS_VERSION = 4
 
 
 def cache_settings(translator: Translator) -> dict:

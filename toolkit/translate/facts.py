@@ -58,7 +58,7 @@ def chinese_number(text: str) -> int | float | None:
         if chinese_number(whole) is None or not digits or scale is None:
             return None
         value = (chinese_number(whole) + float("0." + "".join(str(CN_DIGITS[ch]) for ch in digits))) * scale
-        return int(value) if float(value).is_integer() else value
+        return _exact(value)
     if all(ch in CN_DIGITS for ch in text):  # 二〇二四: digit by digit
         value = 0
         for ch in text:
@@ -87,7 +87,13 @@ def chinese_number(text: str) -> int | float | None:
         else:
             return None
         pos += 1
-    value = total + section + (number or 0)
+    return _exact(total + section + (number or 0))
+
+
+def _exact(value: float) -> int | float:
+    """``value`` without the binary fraction's error (1.15 x 10^8 is 114999999.99999999 in floats), an
+    int when it is whole."""
+    value = round(value, 6)
     return int(value) if float(value).is_integer() else value
 
 
@@ -302,7 +308,8 @@ def contains_verbatim(text: str, name: str) -> bool:
     return re.search(pattern, _fold_digits(text), re.IGNORECASE) is not None
 
 
-YEAR_IN_ENGLISH = re.compile(r"(?<![\d,.$])(?:19|20)\d\d(?!\d|,\d|\.\d|\s*(?:%|percent))")
+# A year in digits; not a decade ("the 1970s", "1990's": the decade check reads those).
+YEAR_IN_ENGLISH = re.compile(r"(?<![\d,.$])(?:19|20)\d\d(?!\d|,\d|\.\d|\s*(?:%|percent)|['’]?s\b)")
 
 
 def extra_years(source: str, output: str) -> list[int]:
