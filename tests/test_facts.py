@@ -123,6 +123,15 @@ def test_latin_names_are_kept_whole():
     assert not contains_verbatim("important", "Tan")
 
 
+def test_traditional_script_numbers_are_read_like_simplified_ones():
+    traditional = source_facts("一個人加一萬個GPU創造十億美元年營收，兩千人，3.5億，90後，19世紀，十幾萬")
+    simplified = source_facts("一个人加一万个GPU创造十亿美元年营收，两千人，3.5亿，90后，19世纪，十几万")
+    assert [(f.kind, f.value) for f in traditional] == [(f.kind, f.value) for f in simplified] == [
+        ("number", 10000), ("number", 1_000_000_000), ("number", 2000), ("number", 350_000_000),
+        ("decade", 90), ("century", 19)]
+    assert chinese_number("一萬二千") == 12000 and chinese_number("十五點二億") == 1_520_000_000
+
+
 def test_extra_years_are_years_the_chinese_does_not_state():
     assert extra_years("今年9月", "In September 2019") == [2019]
     assert extra_years("2019年9月", "In September 2019") == []

@@ -733,7 +733,7 @@ class Translation:
 
 # Part of the cache key: stored flags are only as good as the checks that made them.
 # 3: the fact checks (number, name, latin) and the retry that states the failing terms.
-# 4: a decade ("the 1970s") is not an extra year; 1.15亿 is 115,000,000 exactly.
+# 4: a decade ("the 1970s") is not an extra year; 1.15亿 is 115,000,000 exactly; traditional numerals (一萬).
 CHECKS_VERSION = 4
 
 

@@ -37,8 +37,14 @@ MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augus
 MONTH_ABBREVIATIONS = {9: ("Sept", "Sep")}  # others: the first three letters (Jan, Feb, ...)
 
 
+# Traditional forms of the characters numbers are read with (萬 億 兩 點 後 世紀 號 幾 數 餘), folded to the
+# simplified ones, so a traditional-script source (zh-TW, zh-HK) has its numbers checked too.
+_TRADITIONAL = str.maketrans("萬億兩點後紀號幾數餘", "万亿两点后纪号几数余")
+
+
 def _fold_digits(text: str) -> str:
-    return text.translate({0xFF10 + d: 0x30 + d for d in range(10)} | {0xFF0E: ord("."), 0xFF05: ord("%")})
+    folded = text.translate({0xFF10 + d: 0x30 + d for d in range(10)} | {0xFF0E: ord("."), 0xFF05: ord("%")})
+    return folded.translate(_TRADITIONAL)
 
 
 def chinese_number(text: str) -> int | float | None:
