@@ -211,7 +211,7 @@ def _en_cell(book: Book, record: Mapping) -> str:
         suffix += f'<span class="flag" title="{_h(MARK_LABELS["flag"][1])}">⚑ {_h(flag_text(record))}</span>'
     if is_low(record):
         score = float(record.get("score") or 0.0)
-        suffix = (f'<span class="conf" title="low alignment confidence: {score:.2f}">⚠'
+        suffix += (f'<span class="conf" title="low alignment confidence: {score:.2f}">⚠'
                   f'<span class="score"> {score:.2f}</span></span>')
     return prefix + text + suffix
 
@@ -453,8 +453,9 @@ def _md_front(book: Book) -> list[str]:
         lines.append("")
     legend = [(mark, MARK_LABELS[mark]) for mark in MARK_LABELS if mark in book.marks]
     if legend:
-        samples = {"mt": "`MT`", "tr": "`TR`", "flag": "⚑ *check: a number*", "low": "⚠ 0.34", "missing": f"*\\[{MISSING_TEXT}\\]*",
-                   "omitted": "*N English sentences … not in the Chinese*", "speaker": "**Name:**", "time": "1:02"}
+        samples = {"mt": "`MT`", "tr": "`TR`", "flag": "⚑ *check: a number*", "low": "⚠ 0.34",
+                   "missing": f"*\\[{MISSING_TEXT}\\]*", "omitted": "*N English sentences … not in the Chinese*",
+                   "speaker": "**Name:**", "time": "1:02"}
         lines += ["Marks: " + " · ".join(f"{samples[mark]} {_md(text)}" for mark, (_, text) in legend), ""]
     return lines
 

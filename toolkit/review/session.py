@@ -896,7 +896,7 @@ class ReviewSession:
         pairs). Raises ReviewError for a bead that has an English original or a translator
         that gives no English; nothing is journaled here.
         """
-        from toolkit.translate.backends import Translation, translate_checked
+        from toolkit.translate.backends import Translation, raw_outputs, translate_checked
         from toolkit.translate.checks import check_translation
         from toolkit.translate.context import document_glossary, gap_request
 
@@ -919,10 +919,7 @@ class ReviewSession:
         model = translator.describe()
         again = [i for i, found in enumerate(translations) if current[i] and found.text.strip() == current[i]]
         if again:
-            if hasattr(translator, "translate_requests"):
-                outputs = translator.translate_requests([requests[i] for i in again], retry=True)
-            else:
-                outputs = translator.retranslate([sources[i] for i in again])
+            outputs = raw_outputs(translator, [requests[i] for i in again], retry=True)
             for i, output in zip(again, outputs):
                 if output.strip() and output.strip() != current[i]:
                     translations[i] = Translation(sources[i], output.strip(),

@@ -793,7 +793,8 @@ def translate_checked(translator: Translator, texts: Sequence[str | TranslationR
     return [done[r] for r in requests]
 
 
-def _outputs(translator: Translator, requests: list[TranslationRequest], retry: bool) -> list[str]:
+def raw_outputs(translator: Translator, requests: list[TranslationRequest], retry: bool) -> list[str]:
+    """Unchecked outputs for ``requests``: the first attempt, or with ``retry`` the second-attempt decoding."""
     if hasattr(translator, "translate_requests"):
         return translator.translate_requests(requests, retry=retry)
     sources = [r.source for r in requests]  # a duck-typed translator with translate/retranslate only
@@ -801,7 +802,7 @@ def _outputs(translator: Translator, requests: list[TranslationRequest], retry: 
 
 
 def _translate_batch(translator: Translator, requests: list[TranslationRequest]) -> list[Translation]:
-    outputs = _outputs(translator, requests, retry=False)
+    outputs = raw_outputs(translator, requests, retry=False)
     flags = [check_translation(r.source, o, r.terms) for r, o in zip(requests, outputs)]
     # Form problems (loops, Chinese left, odd length) get the penalised decoding; fact problems the
     # same greedy decoding with the failing terms stated (a backend without context: decoding only).
@@ -815,7 +816,7 @@ def _translate_batch(translator: Translator, requests: list[TranslationRequest])
         for i in again:
             hints = tuple(p.hint() for p in fact_problems(requests[i].source, outputs[i], requests[i].terms))
             retry_requests.append(replace(requests[i], hints=hints) if hints else requests[i])
-        retried = _outputs(translator, retry_requests, retry=form or not getattr(translator, "takes_context", False))
+        retried = raw_outputs(translator, retry_requests, retry=form or not getattr(translator, "takes_context", False))
         for i, output in zip(again, retried):
             second = check_translation(requests[i].source, output, requests[i].terms)
             if len(second) < len(flags[i]):
