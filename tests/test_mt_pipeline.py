@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from toolkit.cli import app
 from toolkit.core.records import Alignment, Bead, Document
 from toolkit.formats.writers import read_tmx
-from toolkit.pipeline import fill_gaps, translation_only, untranslated_texts
+from toolkit.pipeline import bead_units, fill_gaps, translation_only
 from toolkit.text.segment import segment_document
 from toolkit.translate.backends import Translation, Translator
 
@@ -26,16 +26,14 @@ def _alignment() -> Alignment:
     return Alignment(name="t", zh=zh, en=en, beads=beads, signature={"tool": "bitext"})
 
 
-def test_untranslated_texts_are_the_one_sided_chinese_beads():
-    assert untranslated_texts(_alignment()) == ["编者按：有删节。", "再见。"]
+def test_the_gaps_are_the_one_sided_chinese_beads():
+    assert [zh for zh, en in bead_units(_alignment()) if not en] == ["编者按：有删节。", "再见。"]
 
 
 def test_fill_gaps_marks_mt_beads_and_keeps_flags():
     alignment = _alignment()
-    translations = {
-        "编者按：有删节。": Translation("编者按：有删节。", "Editor's note: abridged.", ()),
-        "再见。": Translation("再见。", "再见 goodbye", ("cjk",)),
-    }
+    translations = [Translation("编者按：有删节。", "Editor's note: abridged.", ()),
+                    Translation("再见。", "再见 goodbye", ("cjk",))]
     filled = fill_gaps(alignment, translations, "fake-model")
     first, middle, last = filled.beads
     assert (first.origin, first.mt_text, first.mt_flags) == ("mt", "Editor's note: abridged.", ())
@@ -46,7 +44,7 @@ def test_fill_gaps_marks_mt_beads_and_keeps_flags():
 
 def test_fill_gaps_with_no_translation_keeps_origin_and_flags_it():
     alignment = _alignment()
-    translations = {t: Translation(t, "", ("untranslated",)) for t in untranslated_texts(alignment)}
+    translations = [Translation(zh, "", ("untranslated",)) for zh, en in bead_units(alignment) if not en]
     filled = fill_gaps(alignment, translations, "none")
     assert [b.origin for b in filled.beads] == ["aligned"] * 3
     assert filled.beads[0].mt_flags == ("untranslated",) and filled.beads[0].mt_text is None

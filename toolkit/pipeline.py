@@ -442,26 +442,17 @@ def translate_gaps(alignment: Alignment, spec: str, cache_path: Path | None = No
     return filled
 
 
-def untranslated_texts(alignment: Alignment) -> list[str]:
-    """The Chinese text of every 1-0 bead (what machine translation fills), each once, in order."""
-    texts = ["".join(alignment.zh.segments[i].text for i in bead.zh)
-             for bead in alignment.beads if bead.zh and not bead.en]
-    return list(dict.fromkeys(texts))
-
-
 def fill_gaps(alignment: Alignment, translations, model: str) -> Alignment:
     """Give every 1-0 bead its machine translation: origin ``mt``, ``mt_text``, ``mt_flags``.
 
-    ``translations`` maps a bead's Chinese text to a Translation, or is a list of Translations,
-    one per 1-0 bead in order. A bead whose translation is empty (``--mt none``) keeps origin
-    ``aligned`` and is only flagged ``untranslated``.
+    ``translations``: Translations, one per 1-0 bead in order. A bead whose translation is empty
+    (``--mt none``) keeps origin ``aligned`` and is only flagged ``untranslated``.
     """
-    in_order = None if isinstance(translations, dict) else iter(translations)
+    in_order = iter(translations)
     beads = []
     for bead in alignment.beads:
         if bead.zh and not bead.en:
-            text = "".join(alignment.zh.segments[i].text for i in bead.zh)
-            found = translations[text] if in_order is None else next(in_order)
+            found = next(in_order)
             if found.text:
                 bead = replace(bead, origin="mt", mt_text=found.text, mt_flags=tuple(found.flags))
             else:
