@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from toolkit.translate.checks import FLAGS, Problem, check_translation, fact_problems
+from toolkit.translate.checks import FLAGS, Problem, check_translation, fact_problems, repaired
 from toolkit.translate.facts import (
     Fact,
     chinese_number,
     contains_verbatim,
+    english_amount,
     english_values,
     extra_years,
     latin_names,
+    repair_numbers,
     source_facts,
 )
 
@@ -35,6 +37,8 @@ from toolkit.translate.facts import (
     ("15.9亿", 1_590_000_000),
     ("12.5", 12.5),
     ("两千", 2000),
+    ("十一五", None),          # the 11th Five-Year Plan: a digit after a digit is no one number
+    ("五六十", None),          # fifty or sixty
     ("猫", None),
     ("", None),
 ])
@@ -56,6 +60,10 @@ def test_chinese_number(text, value):
     ("18世纪", [Fact("century", "18世纪", 18)]),
     ("二〇二四年", [Fact("year", "二〇二四年", 2024)]),
     ("3个月", [Fact("number", "3", 3)]),                        # months counted, not a month's name
+    ("投资了 500 多万英镑", [Fact("number", "500万", 5_000_000)]),  # "more than 5 million"
+    ("10余亿元", [Fact("number", "10亿", 1_000_000_000)]),
+    ("实现两个一百年奋斗目标", [Fact("hundred_years", "一百年", 100)]),
+    ("十一五减排目标", []),
     # No exact number to check: single Chinese digits, approximate amounts, units, Latin words.
     ("一个人去了两岸三地", []),
     ("十几个人，数十万人，几百年", []),
@@ -174,3 +182,64 @@ def test_fact_problems_name_the_failing_term_for_the_retry():
 
 def test_an_empty_output_is_only_empty():
     assert check_translation("2024年9月", "") == ["empty"]
+
+
+@pytest.mark.parametrize("source, output, fine", [
+    ("两个一百年奋斗目标", "the two centenary goals", True),
+    ("两个一百年奋斗目标", "the two hundred-year goals", True),
+    ("一百年以后", "100 years later", True),
+    ("一百年以后", "two years later", False),
+])
+def test_a_hundred_years_may_be_a_centenary(source, output, fine):
+    assert (fact_problems(source, output) == []) is fine
+
+
+def test_a_latin_name_may_take_a_plural_or_possessive_s():
+    assert contains_verbatim("books and CDs", "CD")
+    assert contains_verbatim("Pladis's owner", "Pladis")
+    assert not contains_verbatim("books and CDROMs", "CD")
+
+
+@pytest.mark.parametrize("value, english", [
+    (1_590_000_000, "1.59 billion"),
+    (6_700_000, "6.7 million"),
+    (115_000_000, "115 million"),
+    (10_000_000_000, "10 billion"),
+    (50_000, "50,000"),
+    (3_000_000_000_000, "3 trillion"),
+])
+def test_english_amount(value, english):
+    assert english_amount(value) == english
+
+
+@pytest.mark.parametrize("source, output, fixed", [
+    # The digits of a 万/亿 amount kept with the English scale word: the model's usual mistake.
+    ("目前，他的身价大约为 15.9 亿美元。", "Currently, his worth is about $15.9 billion.",
+     "Currently, his worth is about $1.59 billion."),
+    ("对于 670 万纽约人，有超过 1.15 亿美国人受到影响。", "for 670 million New Yorkers, over 1.15 billion Americans",
+     "for 6.7 million New Yorkers, over 115 million Americans"),
+    ("投资了 500 多万英镑。", "invested £500 million.", "invested £5 million."),
+    ("有5万人参加。", "5 thousand people took part.", "50,000 people took part."),
+    # A year the Chinese does not state, after a date.
+    ("美国当地时间7月19日，他逝世，享年81岁。", "He died on July 19, 2019, at the age of 81.",
+     "He died on July 19, at the age of 81."),
+    ("今年9月，他们发布了新模型。", "In September 2019, they released a new model.",
+     "In September, they released a new model."),
+    # Left alone: right already; the digits twice in the source or the output; a year not after a date.
+    ("他的身价为 15.9 亿美元。", "His worth is $1.59 billion.", "His worth is $1.59 billion."),
+    ("从100万增加到100亿。", "from 100 million to 100 billion", "from 100 million to 100 billion"),
+    ("他有15.9亿美元。", "15.9 billion, or 15.9 billion", "15.9 billion, or 15.9 billion"),
+    ("今年他们发布了新模型。", "In 2019, they released a new model.", "In 2019, they released a new model."),
+])
+def test_repair_numbers(source, output, fixed):
+    assert repair_numbers(source, output) == fixed
+
+
+def test_a_repair_is_kept_only_when_it_leaves_fewer_problems():
+    source = "目前，他的身价大约为 15.9 亿美元。"
+    assert repaired(source, "His worth is about $15.9 billion.") == "His worth is about $1.59 billion."
+    assert fact_problems(source, "His worth is about $1.59 billion.") == []
+    assert repaired(source, "His worth is about $1.59 billion.") == "His worth is about $1.59 billion."
+    # 今年 with a year the model made up elsewhere: nothing to repair, the flag stays.
+    assert repaired("今年他们发布了新模型。", "In 2019, they released it.") == "In 2019, they released it."
+    assert check_translation("今年他们发布了新模型。", "In 2019, they released it.") == ["number"]

@@ -107,8 +107,22 @@ def test_a_flagged_output_is_retried_with_the_failing_term_stated():
     [result] = translate_checked(translator, [request])
     assert result.text.startswith("This September") and result.flags == ()
     retry = translator.requests[-1]
-    assert retry.hints == ("9月 = September", "一万 = 10,000", "the Chinese states no year 2019: do not add it",
-                           "红杉资本 = Sequoia Capital")
+    # The made-up year after the month was dropped by rule before the retry: it is not stated again.
+    assert retry.hints == ("9月 = September", "一万 = 10,000", "红杉资本 = Sequoia Capital")
+
+
+def test_a_number_mistake_put_right_by_rule_needs_no_retry():
+    source = "目前，他的身价大约为 15.9 亿美元。"
+    translator = ContextTranslator({source: "Currently, his worth is about $15.9 billion."},
+                                   {source: "Currently, he is worth $15.9 billion."})
+    [result] = translate_checked(translator, [source])
+    assert result.text == "Currently, his worth is about $1.59 billion." and result.flags == ()
+    assert len(translator.requests) == 1                                     # no retry was asked
+    # A retried output is repaired the same way.
+    other = "美国当地时间7月19日，他逝世，享年81岁。"
+    translator = ContextTranslator({other: "He died at 81 in 2019."}, {other: "He died on July 19, 2019, at 81."})
+    [result] = translate_checked(translator, [other])
+    assert result.text == "He died on July 19, at 81." and result.flags == ()
 
 
 def test_an_output_still_wrong_after_the_retry_keeps_its_flag():

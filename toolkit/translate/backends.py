@@ -31,7 +31,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from toolkit.core.errors import ModelError
-from toolkit.translate.checks import FACT_FLAGS, FLAGS, Term, check_translation, fact_problems
+from toolkit.translate.checks import FACT_FLAGS, FLAGS, Term, check_translation, fact_problems, repaired
 
 log = logging.getLogger(__name__)
 
@@ -734,7 +734,9 @@ class Translation:
 # Part of the cache key: stored flags are only as good as the checks that made them.
 # 3: the fact checks (number, name, latin) and the retry that states the failing terms.
 # 4: a decade ("the 1970s") is not an extra year; 1.15亿 is 115,000,000 exactly; traditional numerals (一萬).
-CHECKS_VERSION = 4
+# 5: 万/亿 amounts with the wrong scale and years added after a date are repaired by rule; 十一五 is no
+#    number; 500多万 is 5 million; CDs keeps CD; 一百年 may be a centenary.
+CHECKS_VERSION = 5
 
 
 def cache_settings(translator: Translator) -> dict:
@@ -753,7 +755,8 @@ def translate_checked(translator: Translator, texts: Sequence[str | TranslationR
     translated once more: with the failing facts stated in the prompt (a request's
     ``hints``, e.g. ``9月 = September``) when a fact check flagged it, and with
     ``translator.RETRY_SETTINGS`` decoding when a form check did; the attempt with fewer
-    flags is kept (the first on a tie) together with its flags. ``progress`` gets the number
+    flags is kept (the first on a tie) together with its flags. Before each attempt is checked, the
+    number mistakes models make the same way every time are put right by rule (:func:`repaired`). ``progress`` gets the number
     of input texts finished (duplicates counted): first the cache hits, then each batch.
     Each Translation's ``source`` is the request's source text.
     """
@@ -802,7 +805,7 @@ def raw_outputs(translator: Translator, requests: list[TranslationRequest], retr
 
 
 def _translate_batch(translator: Translator, requests: list[TranslationRequest]) -> list[Translation]:
-    outputs = raw_outputs(translator, requests, retry=False)
+    outputs = [repaired(r.source, o, r.terms) for r, o in zip(requests, raw_outputs(translator, requests, retry=False))]
     flags = [check_translation(r.source, o, r.terms) for r, o in zip(requests, outputs)]
     # Form problems (loops, Chinese left, odd length) get the penalised decoding; fact problems the
     # same greedy decoding with the failing terms stated (a backend without context: decoding only).
@@ -818,6 +821,7 @@ def _translate_batch(translator: Translator, requests: list[TranslationRequest])
             retry_requests.append(replace(requests[i], hints=hints) if hints else requests[i])
         retried = raw_outputs(translator, retry_requests, retry=form or not getattr(translator, "takes_context", False))
         for i, output in zip(again, retried):
+            output = repaired(requests[i].source, output, requests[i].terms)
             second = check_translation(requests[i].source, output, requests[i].terms)
             if len(second) < len(flags[i]):
                 outputs[i], flags[i] = output, second

@@ -4,6 +4,7 @@ length) and facts (numbers, glossary names, Latin-script names carried over).
 :func:`check_translation` returns the flags (from :data:`FLAGS`) one output raises;
 :func:`fact_problems` says which terms a fact flag is about, so that the retry of
 :func:`~toolkit.translate.backends.translate_checked` can state them in its prompt;
+:func:`repaired` puts right by rule the number mistakes a model makes the same way every time;
 an output still flagged after the retry keeps its flags. Pure string functions, no model.
 """
 
@@ -13,7 +14,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from toolkit.translate.facts import contains_verbatim, english_values, extra_years, latin_names, source_facts
+from toolkit.translate.facts import (contains_verbatim, english_values, extra_years, latin_names, repair_numbers,
+                                     source_facts)
 
 FLAGS = ("empty", "cjk", "repetition", "length", "untranslated", "number", "name", "latin")
 # The flags about facts rather than form: a retry states the failing terms in its prompt.
@@ -148,3 +150,17 @@ def _has_loop(tokens: Sequence[str]) -> bool:
             if run >= needed:
                 return True
     return False
+
+
+def repaired(source: str, output: str, terms: Sequence[Term] = ()) -> str:
+    """``output`` with its number mistakes put right by rule (:func:`~toolkit.translate.facts.repair_numbers`:
+    15.9亿 -> "15.9 billion" becomes "1.59 billion"; a year the Chinese does not state is dropped after
+    a date) when that leaves fewer fact problems and raises no flag the output did not have; else
+    ``output`` unchanged."""
+    problems = fact_problems(source, output, terms)
+    if not any(p.flag == "number" for p in problems):
+        return output
+    fixed = repair_numbers(source, output)
+    if fixed == output or len(fact_problems(source, fixed, terms)) >= len(problems):
+        return output
+    return fixed if set(check_translation(source, fixed, terms)) <= set(check_translation(source, output, terms)) else output

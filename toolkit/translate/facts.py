@@ -14,6 +14,7 @@ combine them.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
@@ -28,6 +29,8 @@ _CN_ANY = "".join(CN_DIGITS) + "".join(CN_SMALL_UNITS) + "".join(CN_BIG_UNITS)
 NUMERAL = re.compile(rf"(?:{ARABIC}|[{_CN_START}])(?:{ARABIC}|(?![千百][米克瓦])[{_CN_ANY}]|点(?=[{''.join(CN_DIGITS)}]))*")
 # WMT-style Chinese puts spaces around digits ("500 万英镑", "2016 年 10 月"): drop them before units.
 _SPACE_BEFORE_UNIT = re.compile(r"(?<=\d)\s+(?=[万亿年月日号%％后世])")
+# 500多万, 10余亿 ("more than 5 million"): the number is the one before 多 with the unit after it.
+_MORE_BEFORE_UNIT = re.compile(r"(?<=[\d十百千])\s*[多余]\s*(?=[万亿])")
 # Words before or after a numeral that make it approximate (数十万 "hundreds of thousands",
 # 十几 "a dozen or so", 几百): no exact value to check.
 APPROX_BEFORE = ("数", "几", "好")
@@ -80,6 +83,8 @@ def chinese_number(text: str) -> int | float | None:
             pos += arabic.end()
             continue
         if ch in CN_DIGITS:
+            if number:  # 十一五 (the 11th Five-Year Plan), 五六十 (fifty or sixty): no one value
+                return None
             number = CN_DIGITS[ch]
         elif ch in CN_SMALL_UNITS:
             section += (1 if number is None else number) * CN_SMALL_UNITS[ch]
@@ -105,7 +110,8 @@ def _exact(value: float) -> int | float:
 
 @dataclass(frozen=True)
 class Fact:
-    """One number of a Chinese sentence: ``kind`` (number, percent, year, month, day, decade),
+    """One number of a Chinese sentence: ``kind`` (number, percent, year, month, day, decade, century,
+    hundred_years: 一百年, which English may call a centenary),
     the Chinese it was read from (``zh``) and its ``value`` (the month's number for a month,
     the two digits for a decade: 90后 -> 90)."""
 
@@ -139,12 +145,16 @@ class Fact:
                 pattern += rf"|\b{decade_word}\b"
             return re.search(pattern, english, re.IGNORECASE) is not None
         values = english_values(english) if values is None else values
+        if self.kind == "hundred_years" and CENTURY_WORDS.search(english):
+            return True
         if self.kind == "century":  # 18世纪: the 18th century, or the 1700s
             return _contains(values, float(self.value)) or any(
                 (self.value - 1) * 100 <= v < self.value * 100 for v in values)
         return _contains(values, float(self.value))
 
 
+CENTURY_WORDS = re.compile(r"\bcenten(?:ary|aries|nial|nials)\b|\bcentur(?:y|ies)\b|\bhundred[- ]years?\b",
+                           re.IGNORECASE)
 DECADE_WORDS = {20: "twenties", 30: "thirties", 40: "forties", 50: "fifties", 60: "sixties",
                 70: "seventies", 80: "eighties", 90: "nineties"}
 
@@ -162,7 +172,7 @@ def source_facts(source: str) -> list[Fact]:
     English says "a", "cross-strait", "Samsung"), Chinese digits without units
     unless they are a year (一一, 五四), and fractions other than 百分之N.
     """
-    text = _SPACE_BEFORE_UNIT.sub("", _fold_digits(source))
+    text = _SPACE_BEFORE_UNIT.sub("", _MORE_BEFORE_UNIT.sub("", _fold_digits(source)))
     latin_spans = [m.span() for m in LATIN_NAME.finditer(text) if not _is_unit(m.group())]
     facts: list[Fact] = []
     for match in NUMERAL.finditer(text):
@@ -187,6 +197,8 @@ def source_facts(source: str) -> list[Fact]:
             facts.append(Fact("decade", zh + "后", int(value)))
         elif after.startswith("年") and (not chinese_only or len(zh) == 4) and 1000 <= value <= 2100:
             facts.append(Fact("year", zh + "年", int(value)))
+        elif after.startswith("年") and value == 100:  # 两个一百年: the two centenary goals
+            facts.append(Fact("hundred_years", zh + "年", 100))
         elif after.startswith("世纪") and 1 <= value <= 21:
             facts.append(Fact("century", zh + "世纪", int(value)))
         elif after.startswith(("%", "％")) or before.endswith("百分之"):
@@ -306,11 +318,12 @@ def _is_unit(name: str) -> bool:
 
 def contains_verbatim(text: str, name: str) -> bool:
     """True if ``name`` occurs in ``text`` as whole words, in any case; spaces, hyphens, dots and
-    ampersands inside it may differ, and a space may come between letters and digits (Note7 / Note 7)."""
+    ampersands inside it may differ, a space may come between letters and digits (Note7 / Note 7),
+    and a plural or possessive s may follow it (CD / CDs)."""
     parts = [re.escape(p) for p in re.findall(r"[^\W\d_]+|\d+", name)]
     if not parts:
         return True
-    pattern = r"(?<![^\W_])" + r"[\s\-.&'’+]*".join(parts) + r"(?![^\W\d_])"
+    pattern = r"(?<![^\W_])" + r"[\s\-.&'’+]*".join(parts) + r"(?:['’]?s)?(?![^\W\d_])"
     return re.search(pattern, _fold_digits(text), re.IGNORECASE) is not None
 
 
@@ -328,3 +341,47 @@ def extra_years(source: str, output: str) -> list[int]:
         if year not in stated and year not in out:
             out.append(year)
     return out
+
+
+# ---------------------------------------------------------------------------
+# Repairs: number mistakes a model makes the same way every time, put right by rule
+
+_BIG_UNIT_AMOUNT = re.compile(rf"({ARABIC})(万亿|万|亿)")
+_ENGLISH_SCALE = r"\s*(?:thousand|million|billion|trillion|bn|mn|m)\b"
+_ANY_MONTH = "|".join(MONTHS)
+
+
+def english_amount(value: int | float) -> str:
+    """``value`` as English news writes an amount: 6.7 million, 1.59 billion, 50,000."""
+    for word, scale in (("trillion", 10 ** 12), ("billion", 10 ** 9), ("million", 10 ** 6)):
+        if value >= scale:
+            return f"{_exact(value / scale):,} {word}"
+    return f"{_exact(value):,}"
+
+
+def repair_numbers(source: str, output: str) -> str:
+    """``output`` with two systematic mistakes put right; the same text where there is neither.
+
+    - The digits of a 万/亿 amount kept with the wrong English scale: 15.9亿 -> "15.9 billion"
+      (it is 1.59 billion), 670万 -> "670 million" (6.7 million). Repaired when the output does not
+      state the amount, its Chinese digits occur once in the source's amounts and exactly once in
+      the output before a scale word; they are rewritten as :func:`english_amount` says.
+    - A year the Chinese does not state, after a month or a month and day: "July 19, 2019" for
+      7月19日 -> "July 19"; a year elsewhere ("in 2019") is left (and stays flagged).
+    """
+    text = output
+    facts = source_facts(source)
+    amounts = [(fact, m.group(1)) for fact in facts if fact.kind == "number"
+               for m in [_BIG_UNIT_AMOUNT.fullmatch(fact.zh)] if m]
+    digits_used = Counter(digits for _, digits in amounts)
+    for fact, digits in amounts:
+        if digits_used[digits] > 1 or fact.found_in(text):
+            continue
+        hits = list(re.finditer(rf"(?<![\d.,]){re.escape(digits)}{_ENGLISH_SCALE}", text, re.IGNORECASE))
+        if len(hits) == 1:
+            hit = hits[0]
+            text = text[:hit.start()] + english_amount(fact.value) + text[hit.end():]
+    for year in extra_years(source, text):
+        text = re.sub(rf"\b((?:{_ANY_MONTH})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?),?\s+{year}\b", r"\1", text)
+        text = re.sub(rf"\b({_ANY_MONTH}),?\s+(?:of\s+)?{year}\b", r"\1", text)
+    return text
