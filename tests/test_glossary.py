@@ -117,3 +117,38 @@ def test_a_document_glossary_from_aligned_pairs():
     assert terms.get("伊利亚") == "Ilya"
     assert "People" not in terms.values() and "He" not in terms.values()
     assert all(len(zh) >= 2 for zh in terms)
+
+
+def test_the_renderings_a_text_states_in_brackets():
+    from toolkit.translate.glossary import bracketed_terms
+
+    glossary = bracketed_terms([
+        "OpenAI的CEO奥特曼(Sam Altman)突然被开除。",
+        "首席科学家伊利亚（Ilya Sutskever）宣布离职。",
+        "另一位科学家简·雷克(Jan Leike)也走了。",
+        "他们投资了红杉资本 (Sequoia Capital)，和乔尔·雷曼(Joel Lehman)谈过。",  # no dictionary has 红杉
+        "转而面向社会公开(open source)，也谈到了超级智能(ASI)。",   # nothing in the Chinese renders these
+        "后来奥特曼(Altmann)又回来了。",                               # a second statement: the first wins
+    ])
+    assert glossary.terms == (("奥特曼", "Altman"), ("伊利亚", "Ilya"), ("简·雷克", "Jan Leike"),
+                              ("雷克", "Leike"), ("雷曼", "Lehman"))
+    assert glossary.origin == "document"
+    assert bracketed_terms(["没有括号的句子。", "括号里是中文（注释）。"]).terms == ()
+
+
+def test_a_stated_rendering_holds_from_the_first_sentence_of_a_translate_only_text():
+    from toolkit.translate.context import document_glossary, translate_in_context
+    from tests.test_mt_context import ContextTranslator
+
+    sources = ["奥特曼回来了。", "OpenAI的CEO奥特曼(Sam Altman)曾被开除。"]
+    translator = ContextTranslator({sources[0]: "Superman is back.", sources[1]: "OpenAI CEO Sam Altman was fired."},
+                                   {sources[0]: "Altman is back."})
+    results, glossary = translate_in_context(translator, sources, wave=1, pairs=1)
+    assert [r.text for r in results] == ["Altman is back.", "OpenAI CEO Sam Altman was fired."]
+    assert translator.requests[0].terms == (("奥特曼", "Altman"),)     # before the sentence that states it
+    assert translator.requests[1].hints == ("奥特曼 = Altman",)
+    # With English: the user's term first, then the stated one, then the mined ones.
+    units = [(sources[1], "Altman was fired."), ("卡帕西说。", "Karpathy said.")]
+    merged = document_glossary(units, Glossary((("奥特曼", "Sam Altman"),), origin="user.csv"))
+    assert merged.terms[0] == ("奥特曼", "Sam Altman") and ("卡帕西", "Karpathy") in merged.terms
+    assert document_glossary(units).terms[0] == ("奥特曼", "Altman")

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from toolkit.translate.backends import ProgressFn, TranslationRequest, Translation, translate_checked
-from toolkit.translate.glossary import Glossary, mine_document_glossary
+from toolkit.translate.glossary import Glossary, bracketed_terms, mine_document_glossary
 
 # Aligned pairs shown as examples before a gap, the nearest first, and their characters at most
 # (both sides): enough to set names and register, short enough to keep a CPU prompt cheap.
@@ -31,9 +31,11 @@ Unit = tuple[str, str]  # (Chinese, English) of one bead in document order; "" f
 
 
 def document_glossary(units: Sequence[Unit], user: Glossary | None = None) -> Glossary:
-    """The user glossary (it wins) with the names mined from the document's two-sided units."""
+    """The user glossary (it wins), then the renderings the Chinese states itself (奥特曼(Sam Altman):
+    :func:`bracketed_terms`), then the names mined from the document's two-sided units."""
+    stated = bracketed_terms(zh for zh, _ in units)
     mined = mine_document_glossary([(zh, en) for zh, en in units if zh.strip() and en.strip()])
-    return user.merged(mined) if user else mined
+    return (user or Glossary()).merged(stated).merged(mined)
 
 
 def nearest_examples(units: Sequence[Unit], at: int, pairs: int = CONTEXT_PAIRS,
@@ -76,12 +78,14 @@ def translate_in_context(translator, sources: Sequence[str], glossary: Glossary 
     """Translate a document with no English, in order, in waves of ``wave`` sentences.
 
     Each sentence is asked with the ``pairs`` sentences before it that are translated already
-    (and their translations) as examples, and with the terms of ``glossary`` (the user's) plus
-    the names mined from the translations so far (:func:`mine_document_glossary`); a name keeps
-    the first rendering found for it. Returns the translations in the order of ``sources`` and
-    the glossary as it stood at the end (the user's terms first).
+    (and their translations) as examples, and with the terms of ``glossary`` (the user's), the
+    renderings the text states itself anywhere in it (奥特曼(Sam Altman): :func:`bracketed_terms`,
+    so they hold from the first sentence) and the names mined from the translations so far
+    (:func:`mine_document_glossary`); a name keeps the first rendering found for it. Returns the
+    translations in the order of ``sources`` and the glossary as it stood at the end (the user's
+    terms first).
     """
-    fixed = glossary or Glossary()
+    fixed = (glossary or Glossary()).merged(bracketed_terms(sources))
     done: list[Translation] = []
     translated: list[Unit] = []
     for start in range(0, len(sources), wave):

@@ -4,8 +4,9 @@ A user glossary is read from a file (:func:`read_glossary`: CSV or TSV ``zh,en``
 or TBX); a *document glossary* is mined from a document's own aligned pairs
 (:func:`mine_document_glossary`: 红杉资本 <-> Sequoia Capital, 卡帕西 <-> Karpathy),
 so that a machine-translated gap names people and organisations as the human
-English around it does. Both are :class:`Glossary` values; :meth:`Glossary.terms_in`
-picks the terms one sentence needs.
+English around it does; and a Chinese text gives its own renderings where it puts the
+original after a name, 奥特曼(Sam Altman) (:func:`bracketed_terms`). All are :class:`Glossary`
+values; :meth:`Glossary.terms_in` picks the terms one sentence needs.
 """
 
 from __future__ import annotations
@@ -244,6 +245,61 @@ def mine_document_glossary(pairs: Iterable[tuple[str, str]]) -> Glossary:
         if name not in chosen or (score, len(span)) > (chosen[name][0], len(chosen[name][1][0])):
             chosen[name] = (score, (span, name))
     return Glossary(tuple(sorted((t for _, t in chosen.values()), key=lambda t: t[0])), origin="document")
+
+
+# A Chinese name or term with its original in brackets right after it: 奥特曼(Sam Altman), 简·雷克（Jan Leike）.
+_BRACKETED = re.compile(r"([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff·・]+)\s*[(（]\s*"
+                        r"([A-Za-z][A-Za-z0-9'’.\-]*(?:\s+[A-Za-z0-9][A-Za-z0-9'’.\-]*){0,5})\s*[)）]")
+MAX_NAME_CHARS = 10  # a transliterated full name with its dot: 达里奥·阿莫迪, 肯尼斯·斯坦利
+
+
+def bracketed_terms(texts: Iterable[str]) -> Glossary:
+    """The renderings a Chinese text states itself, where it puts the original in brackets after a
+    name or term: 奥特曼(Sam Altman), 伊利亚(Ilya Sutskever), 简·雷克(Jan Leike), 红杉资本(Sequoia Capital).
+
+    Which characters before the bracket are the term, and which words of the original it renders, is
+    decided by :func:`_name_similarity` (dictionary glosses, or a transliteration's likeness): every
+    ending of the Chinese run (2..MAX_NAME_CHARS characters) against every run of the original's
+    words, the best kept (the longer Chinese on a tie). So 奥特曼(Sam Altman) gives 奥特曼 = Altman,
+    the name the text calls him by afterwards, and 伊利亚(Ilya Sutskever) 伊利亚 = Ilya. A full name with
+    a dot also gives its last part: 简·雷克 = Jan Leike and 雷克 = Leike. A bracket nothing in the
+    Chinese renders (超级智能(ASI), an English gloss the dictionary does not confirm) gives nothing.
+    The first statement of a term wins.
+    """
+    from toolkit.align.lexicon import load_cedict, load_pinyin, stem
+
+    readings, cedict = load_pinyin(), load_cedict()
+    terms: dict[str, str] = {}
+    for text in texts:
+        for match in _BRACKETED.finditer(text):
+            run, original = match.group(1), match.group(2).strip(" .")
+            words = original.split()
+            parts = {" ".join(words[i:j]) for i in range(len(words)) for j in range(i + 1, len(words) + 1)}
+            scored = []
+            for size in range(2, min(MAX_NAME_CHARS, len(run)) + 1):
+                span = run[-size:]
+                if span[0] in "·・" or ("·" not in span and "・" not in span and size > MAX_TERM_CHARS):
+                    continue
+                for name in parts:
+                    score = _name_similarity(span, name, readings, cedict, stem)
+                    # Part of the original only as a transliteration (伊利亚 = Ilya) or the family name
+                    # after a dot (乔尔·雷曼: 雷曼 = Lehman); a translation renders all of it (公开 is not
+                    # the "open" of "open source", 资本 not the "Capital" of "Sequoia Capital").
+                    after_dot = run[:-len(span)].endswith(("·", "・"))
+                    if score > 0 and (score < 1 or name == original or after_dot):
+                        scored.append((score, len(span), len(name), span, name))
+            if not scored:
+                continue
+            _, _, _, span, name = max(scored)
+            full = next((s for _, _, _, s, n in sorted(scored, reverse=True) if n == original and "·" in s), None)
+            if full and full != span:  # 简·雷克 = Jan Leike as well as the 雷克 = Leike it scored best
+                terms.setdefault(full, original)
+            terms.setdefault(span, name)
+            if "·" in span or "・" in span:  # the family name alone, as the text goes on to use it
+                family, last = re.split("[·・]", span)[-1], name.split()[-1]
+                if len(family) >= 2 and _name_similarity(family, last, readings, cedict, stem) > 0:
+                    terms.setdefault(family, last)
+    return Glossary(tuple(terms.items()), origin="document")
 
 
 def _chinese_spans(zh: str, cedict: dict) -> set[str]:
