@@ -133,7 +133,15 @@ def test_the_renderings_a_text_states_in_brackets():
     assert glossary.terms == (("奥特曼", "Altman"), ("伊利亚", "Ilya"), ("简·雷克", "Jan Leike"),
                               ("雷克", "Leike"), ("雷曼", "Lehman"))
     assert glossary.origin == "document"
-    assert bracketed_terms(["没有括号的句子。", "括号里是中文（注释）。"]).terms == ()
+    assert bracketed_terms(["没有括号的句子。", "括号里是中文（注释）。", "像是一个组织(Organizations)。"]).terms == ()
+    # Traditional script: read through the simplified form, kept in its own characters.
+    assert bracketed_terms(["首席科學家伊利亞（Ilya Sutskever）宣佈離職。"]).terms == (("伊利亞", "Ilya"),)
+
+
+def test_a_traditional_script_document_glossary_keeps_its_characters():
+    terms = mine_document_glossary([("奧特曼和卡帕西談到了模型。", "Altman and Karpathy talked about models."),
+                                    ("卡帕西說。", "Karpathy said.")]).terms
+    assert ("奧特曼", "Altman") in terms and ("卡帕西", "Karpathy") in terms
 
 
 def test_a_stated_rendering_holds_from_the_first_sentence_of_a_translate_only_text():

@@ -209,6 +209,8 @@ def mine_document_glossary(pairs: Iterable[tuple[str, str]]) -> Glossary:
     from toolkit.align.lexicon import load_cedict, load_pinyin, stem
 
     pairs = [(zh, en) for zh, en in pairs if zh.strip() and en.strip()]
+    simplified, in_script = _simplified([zh for zh, _ in pairs])
+    pairs = [(zh, en) for zh, (_, en) in zip(simplified, pairs)]
     readings, cedict = load_pinyin(), load_cedict()
     zh_counts: Counter[str] = Counter()
     candidates_of: list[set[str]] = []
@@ -244,7 +246,29 @@ def mine_document_glossary(pairs: Iterable[tuple[str, str]]) -> Glossary:
         score = best[span][0]
         if name not in chosen or (score, len(span)) > (chosen[name][0], len(chosen[name][1][0])):
             chosen[name] = (score, (span, name))
-    return Glossary(tuple(sorted((t for _, t in chosen.values()), key=lambda t: t[0])), origin="document")
+    terms = [(in_script(zh), en) for _, (zh, en) in chosen.values()]
+    return Glossary(tuple(sorted(terms, key=lambda t: t[0])), origin="document")
+
+
+def _simplified(texts: list[str]):
+    """``texts`` in simplified script (the dictionary's), and a function giving a span of them back in
+    the texts' own script (a traditional source keeps 奧特曼 where 奥特曼 was found)."""
+    from toolkit.text.normalize import to_simplified
+
+    converted = []
+    for text in texts:
+        simple = to_simplified(text)
+        converted.append(simple if len(simple) == len(text) else text)  # t2s keeps lengths; else as it is
+    changed = [(simple, text) for simple, text in zip(converted, texts) if simple != text]
+
+    def in_script(span: str) -> str:
+        for simple, text in changed:
+            at = simple.find(span)
+            if at >= 0:
+                return text[at:at + len(span)]
+        return span
+
+    return converted, in_script
 
 
 # A Chinese name or term with its original in brackets right after it: 奥特曼(Sam Altman), 简·雷克（Jan Leike）.
@@ -263,14 +287,17 @@ def bracketed_terms(texts: Iterable[str]) -> Glossary:
     words, the best kept (the longer Chinese on a tie). So 奥特曼(Sam Altman) gives 奥特曼 = Altman,
     the name the text calls him by afterwards, and 伊利亚(Ilya Sutskever) 伊利亚 = Ilya. A full name with
     a dot also gives its last part: 简·雷克 = Jan Leike and 雷克 = Leike. A bracket nothing in the
-    Chinese renders (超级智能(ASI), an English gloss the dictionary does not confirm) gives nothing.
-    The first statement of a term wins.
+    Chinese renders (超级智能(ASI), an English gloss the dictionary does not confirm) gives nothing,
+    and neither does a two-character common word (组织(Organizations)): the text glosses it once,
+    it need not say it so everywhere. The first statement of a term wins; a traditional-script
+    text is read through its simplified form and keeps its own characters (奧特曼).
     """
     from toolkit.align.lexicon import load_cedict, load_pinyin, stem
 
     readings, cedict = load_pinyin(), load_cedict()
     terms: dict[str, str] = {}
-    for text in texts:
+    simplified, in_script = _simplified(list(texts))
+    for text in simplified:
         for match in _BRACKETED.finditer(text):
             run, original = match.group(1), match.group(2).strip(" .")
             words = original.split()
@@ -286,7 +313,8 @@ def bracketed_terms(texts: Iterable[str]) -> Glossary:
                     # after a dot (乔尔·雷曼: 雷曼 = Lehman); a translation renders all of it (公开 is not
                     # the "open" of "open source", 资本 not the "Capital" of "Sequoia Capital").
                     after_dot = run[:-len(span)].endswith(("·", "・"))
-                    if score > 0 and (score < 1 or name == original or after_dot):
+                    common_word = score >= 1 and len(span) < 3 and " " not in name and not after_dot  # 组织
+                    if score > 0 and (score < 1 or name == original or after_dot) and not common_word:
                         scored.append((score, len(span), len(name), span, name))
             if not scored:
                 continue
@@ -299,7 +327,7 @@ def bracketed_terms(texts: Iterable[str]) -> Glossary:
                 family, last = re.split("[·・]", span)[-1], name.split()[-1]
                 if len(family) >= 2 and _name_similarity(family, last, readings, cedict, stem) > 0:
                     terms.setdefault(family, last)
-    return Glossary(tuple(terms.items()), origin="document")
+    return Glossary(tuple((in_script(zh), en) for zh, en in terms.items()), origin="document")
 
 
 def _chinese_spans(zh: str, cedict: dict) -> set[str]:
