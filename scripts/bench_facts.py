@@ -16,7 +16,7 @@ Greedy decoding makes the first attempt the same in both runs, so it is generate
 for the second run (the retries are generated afresh). The human references are checked the same
 way, which says how strict the checks are (a free or partial reference fails them too).
 
-    python scripts/bench_facts.py [--mt qwen1.5b] [--limit 100] [--json FILE]
+    python scripts/bench_facts.py [--mt qwen1.5b] [--limit 100] [--skip 0] [--json FILE]
 
 Skips (exit 0) when the test sets are absent.
 """
@@ -37,8 +37,9 @@ from bench_mt import SHARED, read_test_set  # noqa: E402
 TEST_SETS = [SHARED / "mt-test" / f"damo_mt_testsets_zh2en_news_{name}.csv" for name in ("wmt18", "wmt19")]
 
 
-def fact_sentences(limit: int | None) -> tuple[list[str], list[str]]:
-    """The (Chinese, reference) pairs of WMT18 then WMT19 that hold a number or a Latin-script name."""
+def fact_sentences(limit: int | None, skip: int = 0) -> tuple[list[str], list[str]]:
+    """The (Chinese, reference) pairs of WMT18 then WMT19 that hold a number or a Latin-script name
+    (after the first ``skip`` of them, at most ``limit``)."""
     from toolkit.translate.facts import latin_names, source_facts
 
     sources, refs = [], []
@@ -48,7 +49,8 @@ def fact_sentences(limit: int | None) -> tuple[list[str], list[str]]:
             if source_facts(s) or latin_names(s):
                 sources.append(s)
                 refs.append(r)
-    return (sources[:limit], refs[:limit]) if limit else (sources, refs)
+    end = skip + limit if limit else None
+    return sources[skip:end], refs[skip:end]
 
 
 def share_right(sources: list[str], outputs: list[str]) -> tuple[float, list[int]]:
@@ -103,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--mt", default="qwen1.5b", help="translator spec (default: qwen1.5b)")
     parser.add_argument("--limit", type=int, default=None, help="only the first N such sentences")
+    parser.add_argument("--skip", type=int, default=0,
+                        help="leave out the first N such sentences (--skip 64 --limit 64: a slice apart from the first 64)")
     parser.add_argument("--json", help="write the figures, outputs included, to this file")
     args = parser.parse_args(argv)
     if not all(p.is_file() for p in TEST_SETS):
@@ -112,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     from toolkit.score.metrics import corpus_scores
     from toolkit.translate.backends import get_translator, translate_checked
 
-    sources, refs = fact_sentences(args.limit)
+    sources, refs = fact_sentences(args.limit, args.skip)
     translator = get_translator(args.mt).load()
     start = time.perf_counter()
     # A first attempt straight from the model, shared by both runs (greedy: the same either way).
@@ -124,7 +128,8 @@ def main(argv: list[str] | None = None) -> int:
     after = [t.text for t in translate_checked(Replay(translator, first), sources)]
     after_s = time.perf_counter() - after_start + first_s
 
-    figures = {"mt": translator.describe(), "sentences": len(sources), "limit": args.limit,
+    figures = {"mt": translator.describe(), "sentences": len(sources), "limit": args.limit, "skip": args.skip,
+               "sources": sources,
                "load_average": [round(x, 2) for x in os.getloadavg()],
                "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
     for label, outputs, seconds in (("reference", refs, None), ("before", before, before_s), ("after", after, after_s)):
@@ -136,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
                           "outputs": outputs, "wrong_ids": wrong})
         figures[label] = entry
     print(f"{figures['mt']}: {len(sources)} WMT18/19 sentences with numbers or Latin names"
-          + (f" (first {args.limit})" if args.limit else ""))
+          + (f" (after the first {args.skip})" if args.skip else "") + (f" (at most {args.limit})" if args.limit else ""))
     for label in ("reference", "before", "after"):
         entry = figures[label]
         extra = (f", BLEU {entry['bleu']:.2f}, chrF {entry['chrf']:.2f}, {entry['seconds']:.0f} s"

@@ -160,6 +160,23 @@ def test_a_translate_only_document_keeps_each_name_as_first_rendered():
     assert later[1].hints == ("辛顿 = Hinton",)               # the retry states it
 
 
+def test_a_sentence_translated_before_its_name_was_fixed_is_asked_again():
+    sources = ["辛顿说，这很危险。", "他很有名。", "辛顿离开了谷歌。"]
+    table = {sources[0]: "The professor said it was dangerous.", sources[1]: "He is famous.",
+             sources[2]: "Hinton left Google."}
+    translator = ContextTranslator(table, {sources[0]: "Hinton said it was dangerous."})
+    results, glossary = translate_in_context(translator, sources, wave=1, pairs=2)
+    assert ("辛顿", "Hinton") in glossary.terms                     # learnt from the third sentence
+    assert [r.text for r in results] == ["Hinton said it was dangerous.", "He is famous.", "Hinton left Google."]
+    again = [r for r in translator.requests if r.source == sources[0]][1:]
+    assert again[0].terms == (("辛顿", "Hinton"),) and again[0].examples  # asked with the name and context
+    assert again[-1].hints == ("辛顿 = Hinton",)
+    # Asked again and still no better: the first translation stays.
+    stubborn = ContextTranslator(table)
+    results, _ = translate_in_context(stubborn, sources, wave=1, pairs=2)
+    assert results[0].text == "The professor said it was dangerous." and results[0].flags == ("name",)
+
+
 def test_translate_gaps_fills_every_gap_and_records_the_context():
     alignment = _alignment()
     translator = ContextTranslator({"编者按：卡帕西还说了很多。": "Editor's note: Karpathy said a lot more."})

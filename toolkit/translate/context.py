@@ -8,15 +8,19 @@ Two situations:
   (:func:`gap_requests`);
 - a document with no English (``translate``): :func:`translate_in_context` goes through it in
   waves of WAVE sentences; each sentence sees the sentences before it with their translations,
-  and a name's rendering is fixed where it first occurs (mined from what was translated so far),
-  so it stays the same throughout.
+  and a name's rendering is fixed where it first occurs (mined from what was translated so far;
+  stated in brackets, 奥特曼(Sam Altman), it holds from the first sentence), so it stays the same
+  throughout: a sentence translated before its name was fixed and rendering it otherwise is asked
+  again with it at the end.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from toolkit.translate.backends import ProgressFn, TranslationRequest, Translation, translate_checked
+from toolkit.translate.checks import check_translation, fact_problems
 from toolkit.translate.glossary import Glossary, bracketed_terms, mine_document_glossary
 
 # Aligned pairs shown as examples before a gap, the nearest first, and their characters at most
@@ -83,7 +87,8 @@ def translate_in_context(translator, sources: Sequence[str], glossary: Glossary 
     so they hold from the first sentence) and the names mined from the translations so far
     (:func:`mine_document_glossary`); a name keeps the first rendering found for it. Returns the
     translations in the order of ``sources`` and the glossary as it stood at the end (the user's
-    terms first).
+    terms first). A sentence translated before a name of its was fixed, and rendering it otherwise,
+    is asked again with it at the end (not counted by ``progress``).
     """
     fixed = (glossary or Glossary()).merged(bracketed_terms(sources))
     done: list[Translation] = []
@@ -101,4 +106,30 @@ def translate_in_context(translator, sources: Sequence[str], glossary: Glossary 
         translated += [(zh, t.text) for zh, t in zip(chunk, results) if t.text and not t.flags]
         if getattr(translator, "takes_context", False):
             fixed = fixed.merged(mine_document_glossary(translated))
-    return done, fixed
+    return _ask_again_with_later_names(translator, sources, done, fixed, cache, pairs), fixed
+
+
+def _ask_again_with_later_names(translator, sources: Sequence[str], done: list[Translation], glossary: Glossary,
+                                cache, pairs: int) -> list[Translation]:
+    """``done`` with the sentences translated before a name of theirs was fixed, and rendering it
+    otherwise, asked again with it (kept where that leaves fewer flags, else the first translation
+    is kept, flagged), so the name is one throughout."""
+    def name_problem(zh: str, text: str) -> bool:
+        return any(p.flag == "name" for p in fact_problems(zh, text, glossary.terms_in(zh)))
+
+    stale = [i for i, (zh, t) in enumerate(zip(sources, done)) if t.text and name_problem(zh, t.text)]
+    if not stale:
+        return done
+    units = [(zh, t.text if t.text and not t.flags else "") for zh, t in zip(sources, done)]
+    requests = []
+    for i in stale:
+        around = [*units[:i], (sources[i], ""), *units[i + 1:]]
+        examples = nearest_examples(around, i, pairs) if pairs else ()
+        requests.append(TranslationRequest(sources[i], examples=examples, terms=glossary.terms_in(sources[i])))
+    done = list(done)
+    for i, again in zip(stale, translate_checked(translator, requests, cache=cache)):
+        before = tuple(check_translation(sources[i], done[i].text, glossary.terms_in(sources[i])))
+        # The better one, with what the checks now say of it (a first translation that still names
+        # him otherwise is flagged "name").
+        done[i] = again if len(again.flags) < len(before) else replace(done[i], flags=before)
+    return done
