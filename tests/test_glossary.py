@@ -160,3 +160,13 @@ def test_a_stated_rendering_holds_from_the_first_sentence_of_a_translate_only_te
     merged = document_glossary(units, Glossary((("奥特曼", "Sam Altman"),), origin="user.csv"))
     assert merged.terms[0] == ("奥特曼", "Sam Altman") and ("卡帕西", "Karpathy") in merged.terms
     assert document_glossary(units).terms[0] == ("奥特曼", "Altman")
+
+
+def test_a_common_word_is_no_transliteration(monkeypatch):
+    import toolkit.translate.glossary as glossary_module
+
+    # 個人 ("individual") sounds a little like "Greg's" and comes with it (seed 000): it is still no name.
+    pairs = [("這是他個人的看法。", "This is Greg's view."), ("個人電腦。", "Greg's computer.")]
+    assert "個人" not in dict(mine_document_glossary(pairs).terms)
+    monkeypatch.setattr(glossary_module, "_is_common_word", lambda span: False)
+    assert dict(mine_document_glossary(pairs).terms).get("個人") == "Greg's"   # what the rule prevents

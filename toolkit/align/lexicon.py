@@ -112,18 +112,27 @@ def load_cedict() -> dict[str, tuple[str, ...]]:
     return _parse_cedict()[0]
 
 
+def common_words() -> frozenset[str]:
+    """Simplified headwords of two or more characters that CC-CEDICT has as a common word (a lowercase
+    reading: 个人 "individual"), as against names only (奥特曼 Ao4 te4 man4, "Ultraman")."""
+    return _parse_cedict()[2]
+
+
 @lru_cache(maxsize=1)
-def _parse_cedict() -> tuple[dict[str, tuple[str, ...]], dict[str, str]]:
-    """One pass over CC-CEDICT: (headword -> gloss stems, character -> pinyin)."""
+def _parse_cedict() -> tuple[dict[str, tuple[str, ...]], dict[str, str], frozenset[str]]:
+    """One pass over CC-CEDICT: (headword -> gloss stems, character -> pinyin, common words)."""
     merged: dict[str, set[str]] = {}
     readings: dict[str, str] = {}
     common: set[str] = set()  # characters whose reading came from a lowercase (common) entry
+    words_common: set[str] = set()
     for line in _cedict_lines():
         head, _, rest = line.partition(" [")
         parts = head.split(" ")
         if len(parts) != 2 or "]" not in rest:
             continue
         simplified = parts[1]
+        if len(simplified) > 1 and rest[:1].islower():
+            words_common.add(simplified)
         if len(simplified) == 1:
             pinyin = rest.split("]")[0]
             syllable = re.sub(r"[^a-z]", "", pinyin.lower().replace("u:", "v"))
@@ -138,7 +147,7 @@ def _parse_cedict() -> tuple[dict[str, tuple[str, ...]], dict[str, str]]:
             words |= _gloss_words(gloss)
         if words:
             merged.setdefault(simplified, set()).update(words)
-    return {k: tuple(sorted(v)) for k, v in merged.items()}, readings
+    return {k: tuple(sorted(v)) for k, v in merged.items()}, readings, frozenset(words_common)
 
 
 def chinese_concepts(text: str, cedict: dict[str, tuple[str, ...]]) -> list[tuple[str, float]]:

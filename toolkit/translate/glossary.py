@@ -395,7 +395,8 @@ def _fold(text: str, rules) -> str:
 def _name_similarity(span: str, name: str, readings: dict, cedict: dict, stem) -> float:
     """How well Chinese ``span`` renders English ``name``, 0 if it does not: above 1 when it translates
     it (every dictionary word of the span has a CC-CEDICT gloss among the name's words, and every
-    word of the name is such a gloss: 红杉|资本 -> Sequoia Capital), else its transliteration likeness."""
+    word of the name is such a gloss: 红杉|资本 -> Sequoia Capital), else its transliteration likeness
+    (0 for a span CC-CEDICT has as a common word)."""
     words = {stem(w) for w in re.findall(r"[a-z]+", name.lower())}
     if not words:
         return 0.0
@@ -404,8 +405,8 @@ def _name_similarity(span: str, name: str, readings: dict, cedict: dict, stem) -
         return 1.0 + 0.01 * len(span)
     syllables = [readings.get(ch, "") for ch in span if ch not in "·・"]
     english = re.sub(r"[^a-z]", "", name.lower())
-    if not all(syllables) or len(english) < 4:
-        return 0.0
+    if not all(syllables) or len(english) < 4 or _is_common_word(span):
+        return 0.0  # a common word (个人 "individual") is no one's transliteration (not Greg's)
     pinyin = _fold("".join(syllables), _PINYIN_FOLD)
     english = _fold(english, _ENGLISH_FOLD)
     if not _same_first_sound(pinyin, english):
@@ -415,6 +416,12 @@ def _name_similarity(span: str, name: str, readings: dict, cedict: dict, stem) -
     sounds = difflib.SequenceMatcher(None, _sound_classes(pinyin), _sound_classes(english)).ratio()
     score = (letters + sounds) / 2
     return score if score >= TRANSLITERATION_MIN else 0.0
+
+
+def _is_common_word(span: str) -> bool:
+    from toolkit.align.lexicon import common_words
+
+    return span in common_words()
 
 
 def _dictionary_words(span: str, cedict: dict) -> list[str]:
