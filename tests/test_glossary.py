@@ -168,5 +168,18 @@ def test_a_common_word_is_no_transliteration(monkeypatch):
     # 個人 ("individual") sounds a little like "Greg's" and comes with it (seed 000): it is still no name.
     pairs = [("這是他個人的看法。", "This is Greg's view."), ("個人電腦。", "Greg's computer.")]
     assert "個人" not in dict(mine_document_glossary(pairs).terms)
-    monkeypatch.setattr(glossary_module, "_is_common_word", lambda span: False)
+    monkeypatch.setattr(glossary_module, "_sounds_only", lambda span, cedict: True)
     assert dict(mine_document_glossary(pairs).terms).get("個人") == "Greg's"   # what the rule prevents
+
+
+@pytest.mark.parametrize("span, name", [
+    ("主义的", "July"),          # grammar at the end: seed 001's "理想主义的" lines were flagged for "July"
+    ("伊利亚这", "Ilya"),        # grammar at the end
+    ("而奥特曼", "Altman"),      # grammar at the start
+])
+def test_a_span_with_words_or_grammar_in_it_is_no_transliteration(span, name):
+    from toolkit.align.lexicon import load_cedict, load_pinyin, stem
+    from toolkit.translate.glossary import _name_similarity
+
+    assert _name_similarity(span, name, load_pinyin(), load_cedict(), stem) == 0
+    assert _name_similarity(span.strip("的这而"), name, load_pinyin(), load_cedict(), stem) > 0 or span == "主义的"

@@ -396,7 +396,7 @@ def _name_similarity(span: str, name: str, readings: dict, cedict: dict, stem) -
     """How well Chinese ``span`` renders English ``name``, 0 if it does not: above 1 when it translates
     it (every dictionary word of the span has a CC-CEDICT gloss among the name's words, and every
     word of the name is such a gloss: 红杉|资本 -> Sequoia Capital), else its transliteration likeness
-    (0 for a span CC-CEDICT has as a common word)."""
+    (0 for a span that cannot be one: see :func:`_sounds_only`)."""
     words = {stem(w) for w in re.findall(r"[a-z]+", name.lower())}
     if not words:
         return 0.0
@@ -405,8 +405,8 @@ def _name_similarity(span: str, name: str, readings: dict, cedict: dict, stem) -
         return 1.0 + 0.01 * len(span)
     syllables = [readings.get(ch, "") for ch in span if ch not in "·・"]
     english = re.sub(r"[^a-z]", "", name.lower())
-    if not all(syllables) or len(english) < 4 or _is_common_word(span):
-        return 0.0  # a common word (个人 "individual") is no one's transliteration (not Greg's)
+    if not all(syllables) or len(english) < 4 or not _sounds_only(span, cedict):
+        return 0.0
     pinyin = _fold("".join(syllables), _PINYIN_FOLD)
     english = _fold(english, _ENGLISH_FOLD)
     if not _same_first_sound(pinyin, english):
@@ -418,10 +418,17 @@ def _name_similarity(span: str, name: str, readings: dict, cedict: dict, stem) -
     return score if score >= TRANSLITERATION_MIN else 0.0
 
 
-def _is_common_word(span: str) -> bool:
+# Characters that are grammar, not sound: a span that begins or ends with one is no transliteration
+# (主义的, 伊利亚这, 而奥特曼, 了一个所有人).
+_GRAMMAR = frozenset("的了这那将而是在和与就也都把被对从给让说着过们之其该此及或又还再只很更最")
+
+
+def _sounds_only(span: str, cedict: dict) -> bool:
+    """True if ``span`` could be a transliteration: not a common word (个人 "individual" is not Greg's)
+    and no grammar at its ends (主义的, 伊利亚这). A common word inside one is allowed: 卡帕 in 卡帕西."""
     from toolkit.align.lexicon import common_words
 
-    return span in common_words()
+    return span not in common_words() and span[0] not in _GRAMMAR and span[-1] not in _GRAMMAR
 
 
 def _dictionary_words(span: str, cedict: dict) -> list[str]:
