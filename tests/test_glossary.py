@@ -168,7 +168,7 @@ def test_a_common_word_is_no_transliteration(monkeypatch):
     # 個人 ("individual") sounds a little like "Greg's" and comes with it (seed 000): it is still no name.
     pairs = [("這是他個人的看法。", "This is Greg's view."), ("個人電腦。", "Greg's computer.")]
     assert "個人" not in dict(mine_document_glossary(pairs).terms)
-    monkeypatch.setattr(glossary_module, "_sounds_only", lambda span, cedict: True)
+    monkeypatch.setattr(glossary_module, "_sounds_only", lambda span: True)
     assert dict(mine_document_glossary(pairs).terms).get("個人") == "Greg's"   # what the rule prevents
 
 

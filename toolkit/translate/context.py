@@ -127,8 +127,8 @@ def _ask_again_with_later_names(translator, sources: Sequence[str], done: list[T
         examples = nearest_examples(around, i, pairs) if pairs else ()
         requests.append(TranslationRequest(sources[i], examples=examples, terms=glossary.terms_in(sources[i])))
     done = list(done)
-    for i, again in zip(stale, translate_checked(translator, requests, cache=cache)):
-        before = tuple(check_translation(sources[i], done[i].text, glossary.terms_in(sources[i])))
+    for i, request, again in zip(stale, requests, translate_checked(translator, requests, cache=cache)):
+        before = tuple(check_translation(sources[i], done[i].text, request.terms))
         # The better one, with what the checks now say of it (a first translation that still names
         # him otherwise is flagged "name").
         done[i] = again if len(again.flags) < len(before) else replace(done[i], flags=before)

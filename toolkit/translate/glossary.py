@@ -307,12 +307,12 @@ def bracketed_terms(texts: Iterable[str]) -> Glossary:
                 span = run[-size:]
                 if span[0] in "·・" or ("·" not in span and "・" not in span and size > MAX_TERM_CHARS):
                     continue
+                after_dot = run[:-len(span)].endswith(("·", "・"))
                 for name in parts:
                     score = _name_similarity(span, name, readings, cedict, stem)
                     # Part of the original only as a transliteration (伊利亚 = Ilya) or the family name
                     # after a dot (乔尔·雷曼: 雷曼 = Lehman); a translation renders all of it (公开 is not
                     # the "open" of "open source", 资本 not the "Capital" of "Sequoia Capital").
-                    after_dot = run[:-len(span)].endswith(("·", "・"))
                     common_word = score >= 1 and len(span) < 3 and " " not in name and not after_dot  # 组织
                     if score > 0 and (score < 1 or name == original or after_dot) and not common_word:
                         scored.append((score, len(span), len(name), span, name))
@@ -405,7 +405,7 @@ def _name_similarity(span: str, name: str, readings: dict, cedict: dict, stem) -
         return 1.0 + 0.01 * len(span)
     syllables = [readings.get(ch, "") for ch in span if ch not in "·・"]
     english = re.sub(r"[^a-z]", "", name.lower())
-    if not all(syllables) or len(english) < 4 or not _sounds_only(span, cedict):
+    if not all(syllables) or len(english) < 4 or not _sounds_only(span):
         return 0.0
     pinyin = _fold("".join(syllables), _PINYIN_FOLD)
     english = _fold(english, _ENGLISH_FOLD)
@@ -423,7 +423,7 @@ def _name_similarity(span: str, name: str, readings: dict, cedict: dict, stem) -
 _GRAMMAR = frozenset("的了这那将而是在和与就也都把被对从给让说着过们之其该此及或又还再只很更最")
 
 
-def _sounds_only(span: str, cedict: dict) -> bool:
+def _sounds_only(span: str) -> bool:
     """True if ``span`` could be a transliteration: not a common word (个人 "individual" is not Greg's)
     and no grammar at its ends (主义的, 伊利亚这). A common word inside one is allowed: 卡帕 in 卡帕西."""
     from toolkit.align.lexicon import common_words
